@@ -1,0 +1,187 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { CliError, errorMessage } from "../errors.js";
+import type { Ui } from "../ui.js";
+import { startCallbackServer } from "./callback-server.js";
+import { readAccountClaims } from "./jwt.js";
+import { CALLBACK_PORT, REDIRECT_URI, buildAuthorizeUrl, type OAuthClient, type TokenSet } from "./oauth.js";
+import { createPkce, createState } from "./pkce.js";
+import { readCodexAuth } from "./codex-import.js";
+import type { LoginMethod, StoredAuth, TokenStore } from "./token-store.js";
+
+export interface LoginContext {
+  oauth: OAuthClient;
+  store: TokenStore;
+  ui: Ui;
+  /** aborts when the login has taken too long */
+  signal: AbortSignal;
+}
+
+export class LoginTimeoutError extends CliError {
+  override name = "LoginTimeoutError";
+}
+
+/** Save a fresh login, replacing any earlier one. A corrupt store is moved aside, not silently lost. */
+export function saveLogin(ctx: Pick<LoginContext, "store" | "ui">, tokens: TokenSet, method: LoginMethod, lastRefresh?: string): StoredAuth {
+  const { accountId } = readAccountClaims(tokens.id_token, tokens.access_token);
+  const auth: StoredAuth = {
+    tokens: { ...tokens, account_id: accountId ?? null },
+    last_refresh: lastRefresh && !Number.isNaN(Date.parse(lastRefresh)) ? new Date(lastRefresh).toISOString() : new Date().toISOString(),
+    method,
+  };
+  try {
+    ctx.store.read();
+  } catch {
+    const aside = ctx.store.quarantine();
+    ctx.ui.logger.warn(`The old token store was corrupt; it was kept as ${aside}`);
+  }
+  ctx.store.write(auth);
+  return auth;
+}
+
+export interface BrowserLoginOptions {
+  /** open the system browser @default true */
+  openBrowser: boolean;
+  /** offer a prompt to paste the redirect URL (terminal only) @default false */
+  allowPaste: boolean;
+  /** the callback port @default 1455 */
+  port?: number;
+}
+
+/** The Codex CLI's browser flow: PKCE, a callback server on 127.0.0.1:1455, and the code exchange. */
+export async function loginWithBrowser(ctx: LoginContext, options: BrowserLoginOptions): Promise<StoredAuth> {
+  const pkce = createPkce();
+  const state = createState();
+  const url = buildAuthorizeUrl(ctx.oauth.issuer, { challenge: pkce.challenge, state });
+  let saved: StoredAuth | undefined;
+  const exchange = async (code: string) => {
+    const tokens = await ctx.oauth.exchangeCode({ code, verifier: pkce.verifier, redirectUri: REDIRECT_URI });
+    saved = saveLogin(ctx, tokens, "browser");
+  };
+
+  const server = await startCallbackServer({ port: options.port ?? CALLBACK_PORT, expectedState: state, onCode: exchange });
+  const stopPrompt = new AbortController();
+  try {
+    ctx.ui.say("Sign in with ChatGPT by opening this URL in a browser:");
+    ctx.ui.say("");
+    ctx.ui.say(`  ${url}`);
+    ctx.ui.say("");
+    if (options.openBrowser) await openBrowser(url, ctx.ui);
+    const waiting: Promise<unknown>[] = [server.done, rejectOnAbort(ctx.signal)];
+    if (options.allowPaste) {
+      waiting.push(
+        promptForRedirect(state, stopPrompt.signal).then(async (code) => {
+          if (code === undefined) return new Promise(() => {}); // prompt closed: keep waiting for the browser
+          await exchange(code);
+          saved!.method = "paste";
+          ctx.store.write(saved!);
+        }),
+      );
+    } else {
+      ctx.ui.logger.info("Waiting for the browser to finish signing in…");
+    }
+    await Promise.race(waiting);
+    return saved!;
+  } finally {
+    stopPrompt.abort();
+    // give the browser a moment to load the success page it was redirected to
+    if (saved) await sleep(300);
+    await server.close();
+  }
+}
+
+async function openBrowser(url: string, ui: Ui): Promise<void> {
+  const headless =
+    process.env.SSH_CONNECTION || process.env.SSH_TTY || (process.platform === "linux" && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY);
+  if (headless && !process.env.BROWSER) {
+    ui.logger.info(
+      "No local browser here. Open the URL on any device; if its redirect to localhost:1455 fails, " +
+        "paste that page's URL here, forward the port (ssh -L 1455:127.0.0.1:1455 <host>), or use `codex-proxy login --device`.",
+    );
+    return;
+  }
+  const { default: open } = await import("open");
+  await open(url).catch((error) => ui.logger.warn(`Could not open a browser (${errorMessage(error)}): open the URL yourself.`));
+}
+
+/** Ask for the final redirect URL (or just the code) when the browser cannot reach this machine. */
+async function promptForRedirect(state: string, signal: AbortSignal): Promise<string | undefined> {
+  const { input } = await import("@inquirer/prompts");
+  try {
+    const answer = await input(
+      {
+        message: "If the browser cannot reach this machine, paste the URL it ended on (or the code):",
+        validate: (value) => {
+          const parsed = parseRedirect(value, state);
+          return typeof parsed === "string" ? true : parsed.error;
+        },
+      },
+      { signal, clearPromptOnDone: true },
+    );
+    return parseRedirect(answer, state) as string;
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === "AbortPromptError" || name === "ExitPromptError") return undefined;
+    throw error;
+  }
+}
+
+/** A pasted redirect URL, query string or bare code → the code, or why it is not usable. */
+export function parseRedirect(value: string, state: string): string | { error: string } {
+  const text = value.trim();
+  if (!text) return { error: "Paste the URL from the browser's address bar, or the code." };
+  if (!/[?&=]|:\/\//.test(text)) return text; // a bare code
+  let params: URLSearchParams;
+  try {
+    params = text.includes("://") ? new URL(text).searchParams : new URLSearchParams(text.replace(/^[^?]*\?/, ""));
+  } catch {
+    return { error: "That is not a URL." };
+  }
+  const error = params.get("error");
+  if (error) return { error: `The issuer answered ${error}${params.get("error_description") ? `: ${params.get("error_description")}` : ""}` };
+  if (params.has("state") && params.get("state") !== state) return { error: "That URL belongs to another login attempt (state mismatch)." };
+  const code = params.get("code");
+  return code ? code : { error: "That URL has no `code` parameter." };
+}
+
+/** Headless sign-in: the user enters a code at {issuer}/codex/device on any device. */
+export async function loginWithDevice(ctx: LoginContext): Promise<StoredAuth> {
+  const device = await ctx.oauth.requestDeviceCode();
+  ctx.ui.say("Sign in with ChatGPT on any device:");
+  ctx.ui.say("");
+  ctx.ui.say(`  1. Open ${device.verificationUrl}`);
+  ctx.ui.say(`  2. Enter the code ${device.userCode}`);
+  ctx.ui.say("");
+  ctx.ui.say("The code expires in 15 minutes.");
+  const spinner = await ctx.ui.spinner("Waiting for you to approve the sign-in…");
+  try {
+    for (;;) {
+      await sleep(device.intervalMs, undefined, { signal: ctx.signal });
+      const approved = await ctx.oauth.pollDeviceCode(device);
+      if (!approved) continue;
+      const tokens = await ctx.oauth.exchangeCode({
+        code: approved.authorizationCode,
+        verifier: approved.codeVerifier,
+        redirectUri: ctx.oauth.deviceRedirectUri,
+      });
+      spinner.stop();
+      return saveLogin(ctx, tokens, "device");
+    }
+  } catch (error) {
+    spinner.stop();
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    throw error;
+  }
+}
+
+/** Copy the Codex CLI's tokens into our own store; its file is never written. */
+export function importFromCodex(ctx: Pick<LoginContext, "store" | "ui">, path: string): StoredAuth {
+  const codex = readCodexAuth(path);
+  return saveLogin(ctx, codex, "import", codex.last_refresh);
+}
+
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}

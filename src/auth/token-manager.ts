@@ -1,0 +1,173 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "../logger.js";
+import { NotSignedInError, ReloginRequiredError, errorMessage } from "../errors.js";
+import { readAccountClaims, readTimes } from "./jwt.js";
+import { OAuthError, PERMANENT_REFRESH_ERRORS, type OAuthClient, type TokenSet } from "./oauth.js";
+import { acquireLock } from "./file-lock.js";
+import type { StoredAuth, TokenStore } from "./token-store.js";
+
+/** Without `exp` in the access token, refresh this long after the last refresh (as the Codex CLI). */
+export const REFRESH_INTERVAL_MS = 8 * 24 * 3600_000;
+/** Refresh this long before `exp` (at most half the token's lifetime). */
+export const REFRESH_MARGIN_MS = 5 * 60_000;
+
+export interface AccessToken {
+  accessToken: string;
+  accountId: string | null;
+}
+
+export interface TokenManagerOptions {
+  store: TokenStore;
+  oauth: Pick<OAuthClient, "refresh">;
+  logger?: Logger;
+  /** @default Date.now */
+  now?: () => number;
+  /** waits between attempts of a transient refresh failure @default [500, 1500, 4000] */
+  retryDelaysMs?: number[];
+}
+
+/**
+ * Hands out a valid access token. Refreshes before expiry and after an upstream 401; concurrent callers
+ * share one refresh; the rotated refresh token is on disk before the new access token is handed out; a
+ * login written by another process is picked up.
+ */
+export class TokenManager {
+  readonly #store: TokenStore;
+  readonly #oauth: Pick<OAuthClient, "refresh">;
+  readonly #logger?: Logger;
+  readonly #now: () => number;
+  readonly #retryDelaysMs: number[];
+  #auth?: StoredAuth;
+  #mtime?: number;
+  #refreshing?: Promise<StoredAuth>;
+  /** a permanent refresh failure, remembered until the store changes (a new login) */
+  #dead?: { error: ReloginRequiredError; mtime?: number };
+  /** how many refreshes this manager made (for tests and `doctor`) */
+  refreshCount = 0;
+
+  constructor(options: TokenManagerOptions) {
+    this.#store = options.store;
+    this.#oauth = options.oauth;
+    this.#logger = options.logger;
+    this.#now = options.now ?? Date.now;
+    this.#retryDelaysMs = options.retryDelaysMs ?? [500, 1500, 4000];
+  }
+
+  async getAccessToken(): Promise<AccessToken> {
+    let auth = this.#load();
+    if (this.#isStale(auth)) auth = await this.#refreshShared(auth.tokens.access_token);
+    return toAccessToken(auth);
+  }
+
+  /** After the upstream said 401 to `rejected`: use a newer token if there is one, else refresh once. */
+  async refreshAfterUnauthorized(rejected: string): Promise<AccessToken> {
+    const auth = this.#load();
+    if (auth.tokens.access_token !== rejected && !this.#isStale(auth)) return toAccessToken(auth);
+    return toAccessToken(await this.#refreshShared(rejected));
+  }
+
+  /** Force a refresh now (for `status --refresh` and `doctor`). */
+  async refreshNow(): Promise<AccessToken> {
+    return toAccessToken(await this.#refreshShared(this.#load().tokens.access_token));
+  }
+
+  /** The current login, re-read when the file changed on disk. */
+  #load(): StoredAuth {
+    const mtime = this.#store.mtimeMs();
+    if (this.#dead && this.#dead.mtime === mtime) throw this.#dead.error;
+    if (!this.#auth || mtime !== this.#mtime) {
+      const auth = this.#store.read();
+      this.#mtime = mtime;
+      this.#auth = auth;
+      if (auth) this.#dead = undefined;
+    }
+    if (!this.#auth) throw new NotSignedInError();
+    return this.#auth;
+  }
+
+  #isStale(auth: StoredAuth): boolean {
+    const now = this.#now();
+    const { expiresAt, issuedAt } = readTimes(auth.tokens.access_token);
+    const lastRefresh = Date.parse(auth.last_refresh) || 0;
+    if (expiresAt === undefined) return lastRefresh < now - REFRESH_INTERVAL_MS;
+    const lifetime = expiresAt - (issuedAt ?? lastRefresh);
+    const margin = Math.min(REFRESH_MARGIN_MS, Math.max(0, lifetime / 2));
+    return expiresAt - margin <= now;
+  }
+
+  #refreshShared(rejected: string): Promise<StoredAuth> {
+    this.#refreshing ??= this.#refreshLocked(rejected).finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  async #refreshLocked(rejected: string): Promise<StoredAuth> {
+    const release = await acquireLock(`${this.#store.path}.lock`);
+    try {
+      // another process may have refreshed (or logged in) while we waited for the lock
+      const disk = this.#store.read();
+      if (!disk) throw new NotSignedInError();
+      if (disk.tokens.access_token !== rejected && !this.#isStale(disk)) {
+        this.#logger?.debug("Using the token another codex-proxy process refreshed");
+        return this.#remember(disk);
+      }
+      const fresh = await this.#refreshWithRetry(disk.tokens.refresh_token);
+      const { accountId } = readAccountClaims(fresh.id_token ?? disk.tokens.id_token, fresh.access_token);
+      const next: StoredAuth = {
+        ...disk,
+        tokens: {
+          id_token: fresh.id_token ?? disk.tokens.id_token,
+          access_token: fresh.access_token ?? disk.tokens.access_token,
+          refresh_token: fresh.refresh_token ?? disk.tokens.refresh_token,
+          account_id: accountId ?? disk.tokens.account_id,
+        },
+        last_refresh: new Date(this.#now()).toISOString(),
+      };
+      this.#store.write(next); // persisted before anyone uses the new access token
+      this.refreshCount++;
+      this.#logger?.debug("Access token refreshed");
+      return this.#remember(next);
+    } finally {
+      release();
+    }
+  }
+
+  #remember(auth: StoredAuth): StoredAuth {
+    this.#auth = auth;
+    this.#mtime = this.#store.mtimeMs();
+    return auth;
+  }
+
+  async #refreshWithRetry(refreshToken: string): Promise<Partial<TokenSet>> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#oauth.refresh(refreshToken);
+      } catch (error) {
+        if (error instanceof OAuthError && error.permanent) {
+          const reason = PERMANENT_REFRESH_ERRORS[error.code ?? ""] ?? `The issuer rejected the refresh token (${error.message})`;
+          const dead = new ReloginRequiredError(reason, error.code);
+          this.#dead = { error: dead, mtime: this.#store.mtimeMs() };
+          this.#auth = undefined;
+          throw dead;
+        }
+        const delay = this.#retryDelaysMs[attempt];
+        if (delay === undefined) throw new RefreshFailedError(error);
+        this.#logger?.warn(`Token refresh failed (${errorMessage(error)}); retrying in ${delay} ms`);
+        await sleep(delay);
+      }
+    }
+  }
+}
+
+/** A refresh that kept failing for a transient reason (network, 5xx): the login itself may still be fine. */
+export class RefreshFailedError extends Error {
+  override name = "RefreshFailedError";
+  constructor(cause: unknown) {
+    super(`Could not refresh the ChatGPT access token: ${errorMessage(cause)}`);
+  }
+}
+
+function toAccessToken(auth: StoredAuth): AccessToken {
+  return { accessToken: auth.tokens.access_token, accountId: auth.tokens.account_id };
+}

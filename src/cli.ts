@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from "commander";
+import pkg from "../package.json" with { type: "json" };
+import type { GlobalOptions } from "./commands/_context.js";
+
+// Each command's module is imported only when that command runs, so `--help` and `--version` stay fast.
+type Action<O> = (options: O, globals: GlobalOptions) => Promise<void>;
+const lazy =
+  <O>(load: () => Promise<{ run: Action<O> }>) =>
+  async (options: O, command: Command) =>
+    (await load()).run(options, command.optsWithGlobals<GlobalOptions>());
+
+const program = new Command("codex-proxy")
+  .description(pkg.description)
+  .version(pkg.version, "-V, --version")
+  .option("-v, --verbose", "debug logs (tokens are redacted)")
+  .option("-q, --quiet", "only warnings and errors")
+  .option("--json", "machine-readable output on stdout")
+  .option("--config-dir <dir>", "where tokens and config live (env: CODEX_PROXY_CONFIG_DIR)")
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command("login")
+  .description("sign in with ChatGPT (browser, device code, or import from the Codex CLI)")
+  .option("--no-browser", "print the sign-in URL without opening a browser")
+  .option("--device", "device-code sign-in, for machines without a browser")
+  .addOption(new Option("--import [path]", "copy the Codex CLI's login (default: $CODEX_HOME/auth.json or ~/.codex/auth.json)"))
+  .option("--timeout <duration>", "give up after this long (default 5m; 15m for --device)")
+  .action(lazy(() => import("./commands/login.js")));
+
+program
+  .command("logout")
+  .description("remove the stored tokens")
+  .option("-y, --yes", "do not ask for confirmation")
+  .action(lazy(() => import("./commands/logout.js")));
+
+program
+  .command("status")
+  .description("who is signed in, token expiry and last refresh")
+  .option("--refresh", "refresh the access token first if it is expired or about to expire")
+  .action(lazy(() => import("./commands/status.js")));
+
+for (const command of program.commands) command.exitOverride().showHelpAfterError();
+
+async function main(): Promise<number> {
+  try {
+    await program.parseAsync(process.argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and version are successes; anything else commander rejects is a usage error
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    const { errorMessage } = await import("./errors.js");
+    const { redact } = await import("./redact.js");
+    const exitCode = (error as { exitCode?: unknown }).exitCode;
+    process.stderr.write(`✖ ${redact(errorMessage(error))}\n`);
+    if (program.opts().verbose && error instanceof Error && error.stack) process.stderr.write(`${redact(error.stack)}\n`);
+    return typeof exitCode === "number" ? exitCode : 1;
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,33 @@
+import { CliError } from "../errors.js";
+import { describeLogin } from "../auth/describe.js";
+import { CommandContext, type GlobalOptions } from "./_context.js";
+
+export interface LogoutOptions {
+  yes?: boolean;
+}
+
+export async function run(options: LogoutOptions, globals: GlobalOptions): Promise<void> {
+  const ctx = new CommandContext(globals);
+  let who = "the stored login";
+  try {
+    const auth = ctx.store.read();
+    if (!auth) {
+      if (ctx.ui.json) ctx.ui.result("", { signedOut: false, store: ctx.store.path });
+      throw new CliError("Not signed in: there is nothing to log out.");
+    }
+    who = describeLogin(auth, ctx.store.path).email ?? who;
+  } catch (error) {
+    // a corrupt store can still be removed
+    if (error instanceof CliError && error.name !== "StoreCorruptError") throw error;
+  }
+  if (!options.yes && ctx.ui.interactive && !ctx.ui.json) {
+    const { confirm } = await import("@inquirer/prompts");
+    const ok = await confirm({ message: `Sign out ${who} and delete ${ctx.store.path}?`, default: true }).catch((error: Error) => {
+      if (error.name === "ExitPromptError") return false;
+      throw error;
+    });
+    if (!ok) throw new CliError("Logout cancelled; nothing was removed.");
+  }
+  ctx.store.delete();
+  ctx.ui.result(`✔ Signed out ${who}: removed ${ctx.store.path}`, { signedOut: true, store: ctx.store.path });
+}

@@ -1,0 +1,82 @@
+import { EnvHttpProxyAgent, request, type Dispatcher } from "undici";
+import { errorMessage } from "./errors.js";
+
+/**
+ * One keep-alive dispatcher for every outbound call (OAuth and upstream). It honours
+ * HTTPS_PROXY / HTTP_PROXY / NO_PROXY, which Node 20's global fetch ignores.
+ */
+export function createDispatcher(): Dispatcher {
+  return new EnvHttpProxyAgent({
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+    headersTimeout: 60_000,
+    // reasoning models can be silent for minutes between events
+    bodyTimeout: 0,
+    connect: { timeout: 10_000 },
+  });
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  /** the body parsed as JSON, or undefined when it is not JSON */
+  json: unknown;
+}
+
+export interface SendOptions {
+  dispatcher: Dispatcher;
+  method?: "GET" | "POST";
+  headers?: Record<string, string>;
+  body?: string;
+  /** @default 30_000 */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Thrown when the server could not be reached at all (DNS, refused, reset, timeout). */
+export class NetworkError extends Error {
+  override name = "NetworkError";
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
+    super(`cannot reach ${new URL(url).origin}: ${describeNetworkError(cause)}`);
+  }
+}
+
+/** A small request that reads the whole body: for OAuth and other JSON APIs, not for streams. */
+export async function send(url: string, options: SendOptions): Promise<HttpResponse> {
+  const signals = [AbortSignal.timeout(options.timeoutMs ?? 30_000)];
+  if (options.signal) signals.push(options.signal);
+  try {
+    const res = await request(url, {
+      method: options.method ?? "GET",
+      headers: options.headers,
+      body: options.body,
+      dispatcher: options.dispatcher,
+      signal: AbortSignal.any(signals),
+    });
+    const text = await res.body.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.statusCode, headers: res.headers, text, json };
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason ?? error;
+    throw new NetworkError(url, error);
+  }
+}
+
+function describeNetworkError(error: unknown): string {
+  const e = error as { code?: string; cause?: { code?: string }; name?: string };
+  const code = e?.code ?? e?.cause?.code;
+  if (e?.name === "TimeoutError" || code === "UND_ERR_CONNECT_TIMEOUT") return "timed out";
+  if (code === "ECONNREFUSED") return "connection refused";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "host not found (DNS)";
+  if (code === "ECONNRESET" || code === "UND_ERR_SOCKET") return "connection reset";
+  return code ? `${code}: ${errorMessage(error)}` : errorMessage(error);
+}

@@ -1,0 +1,313 @@
+import { createHash } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import { chmodSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
+import { cliEnv, runCli, startCli, tempDir } from "../helpers/cli.js";
+
+// These tests share the fixed callback port 1455, so they run one after another in this file.
+let fake: FakeBackend;
+let configDir: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  fake = await startFakeBackend();
+});
+afterAll(() => fake.close());
+beforeEach(() => {
+  configDir = join(tempDir(), "config");
+  env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_CONFIG_DIR: configDir });
+  fake.issuer.authorizeError = undefined;
+});
+
+/** Follow the issuer's redirect the way a browser would; returns the callback response. */
+async function completeInBrowser(authorizeUrl: string, mutate?: (callback: URL) => void): Promise<Response> {
+  const issuerAnswer = await fetch(authorizeUrl, { redirect: "manual" });
+  expect(issuerAnswer.status).toBe(302);
+  const callback = new URL(issuerAnswer.headers.get("location")!);
+  mutate?.(callback);
+  return fetch(callback, { redirect: "follow" });
+}
+
+describe("login (browser flow)", () => {
+  it("prints the authorize URL, completes on callback, stores tokens 0600 and reports the account", async () => {
+    const run = startCli(["login", "--no-browser"], env);
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/);
+    const params = new URL(url).searchParams;
+    expect(Object.fromEntries(params)).toMatchObject({
+      response_type: "code",
+      client_id: "app_EMoamEEZ73f0CkXaXp7hrann",
+      redirect_uri: "http://localhost:1455/auth/callback",
+      scope: "openid profile email offline_access api.connectors.read api.connectors.invoke",
+      code_challenge_method: "S256",
+      id_token_add_organizations: "true",
+      codex_cli_simplified_flow: "true",
+      originator: "codex_cli_rs",
+    });
+    expect(params.get("state")).toMatch(/^[\w-]{43}$/);
+    expect(url).toContain("scope=openid%20profile"); // spaces percent-encoded as the Codex CLI does
+
+    const page = await completeInBrowser(url);
+    expect(page.status).toBe(200);
+    expect(new URL(page.url).pathname).toBe("/success");
+    expect(await page.text()).toContain("Signed in to codex-proxy");
+
+    expect(await run.exited).toBe(0);
+    expect(run.stdout()).toContain("Signed in as user@example.com (ChatGPT Pro)");
+    expect(run.stdout()).toContain(join(configDir, "auth.json"));
+    expect(statSync(join(configDir, "auth.json")).mode & 0o777).toBe(0o600);
+    expect(statSync(configDir).mode & 0o777).toBe(0o700);
+    const stored = JSON.parse(readFileSync(join(configDir, "auth.json"), "utf8"));
+    expect(stored.tokens.account_id).toBe("acc-123");
+    expect(fake.issuer.refreshTokens.get(stored.tokens.refresh_token)).toBe("active");
+    // nothing printed contains a token
+    expect(run.stdout() + run.stderr()).not.toContain(stored.tokens.refresh_token);
+    expect(run.stdout() + run.stderr()).not.toContain(stored.tokens.access_token.slice(0, 40));
+
+    const status = await runCli(["status", "--json"], env);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      signedIn: true,
+      email: "user@example.com",
+      plan: "pro",
+      accountId: "acc-123",
+      method: "browser",
+      accessTokenExpired: false,
+      store: join(configDir, "auth.json"),
+    });
+  });
+
+  it("answers a state mismatch with 400 and keeps waiting", async () => {
+    const run = startCli(["login", "--no-browser"], env);
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/);
+    const forged = await completeInBrowser(url, (cb) => cb.searchParams.set("state", "forged"));
+    expect(forged.status).toBe(400);
+    expect(await forged.text()).toBe("State mismatch");
+    const page = await completeInBrowser(url);
+    expect(page.status).toBe(200);
+    expect(await run.exited).toBe(0);
+  });
+
+  it("ends with a clear message when consent is denied", async () => {
+    fake.issuer.authorizeError = { error: "access_denied", description: "The user denied access" };
+    const run = startCli(["login", "--no-browser"], env);
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/);
+    const page = await completeInBrowser(url);
+    expect(await page.text()).toContain("access was denied");
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toMatch(/access was denied \(The user denied access\)\. Run `codex-proxy login` again/);
+  });
+
+  it("explains a workspace without Codex", async () => {
+    fake.issuer.authorizeError = { error: "access_denied", description: "missing_codex_entitlement" };
+    const run = startCli(["login", "--no-browser"], env);
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/);
+    await completeInBrowser(url);
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toContain("Codex is not enabled for your workspace");
+  });
+
+  it("ends with a clear message when the callback has no code", async () => {
+    const run = startCli(["login", "--no-browser"], env);
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/);
+    await completeInBrowser(url, (cb) => cb.searchParams.delete("code"));
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toContain("missing_authorization_code");
+  });
+
+  it("times out with a clear message", async () => {
+    const run = startCli(["login", "--no-browser", "--timeout", "1s"], env);
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toMatch(/Login timed out after 1s/);
+  });
+
+  it("opens the browser with `open` (here a BROWSER script that follows the URL)", async () => {
+    const dir = tempDir();
+    const browser = join(dir, "fake-browser");
+    const log = join(dir, "opened.txt");
+    writeFileSync(
+      browser,
+      `#!/bin/sh\necho "$1" > "${log}"\nexec "${process.execPath}" -e 'fetch(process.argv[1]).then(r => r.text())' "$1"\n`,
+    );
+    chmodSync(browser, 0o755);
+    const run = startCli(["login"], { ...env, BROWSER: browser, DISPLAY: ":99" });
+    expect(await run.exited).toBe(0);
+    expect(readFileSync(log, "utf8")).toContain("/oauth/authorize?");
+    expect(run.stdout()).toContain("/oauth/authorize?"); // printed too
+  });
+
+  it("asks an earlier login on port 1455 to cancel, and takes over", async () => {
+    const first = startCli(["login", "--no-browser"], env);
+    await first.waitFor(/oauth\/authorize/);
+    const second = startCli(["login", "--no-browser"], env);
+    const [url] = await second.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/);
+    expect(await first.exited).toBe(1);
+    expect(first.stderr()).toContain("Login cancelled");
+    await completeInBrowser(url);
+    expect(await second.exited).toBe(0);
+  });
+
+  describe("with port 1455 held by another program", () => {
+    let blocker: Server;
+    beforeEach(async () => {
+      blocker = createServer((_req, res) => res.end("not a login server"));
+      await new Promise<void>((r) => blocker.listen(1455, "127.0.0.1", r));
+    });
+    afterEach(() => new Promise<void>((r) => blocker.close(() => r())));
+
+    it("fails with an error that names the way out", async () => {
+      const result = await runCli(["login", "--no-browser"], env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/Port 1455 is in use by PID \d+/);
+      expect(result.stderr).toContain("codex-proxy login --device");
+    });
+  });
+});
+
+describe("login --device", () => {
+  it("shows the code, polls until approved, and stores the tokens", async () => {
+    const run = startCli(["login", "--device"], env);
+    const [, code] = await run.waitFor(/Enter the code ([A-F0-9]{4}-[A-F0-9]{4})/);
+    expect(run.stdout()).toContain(`${fake.issuerUrl}/codex/device`);
+    await new Promise((r) => setTimeout(r, 200)); // a few pending polls first
+    fake.issuer.approveDevice(code);
+    expect(await run.exited).toBe(0);
+    expect(run.stdout()).toContain("Signed in as user@example.com");
+    const status = JSON.parse((await runCli(["status", "--json"], env)).stdout);
+    expect(status.method).toBe("device");
+  });
+
+  it("reports a declined device login", async () => {
+    const run = startCli(["login", "--device"], env);
+    await run.waitFor(/Enter the code/);
+    fake.issuer.denyDevice();
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toContain("authorization_declined");
+  });
+
+  it("says when device login is not enabled", async () => {
+    fake.issuer.deviceEnabled = false;
+    try {
+      const result = await runCli(["login", "--device"], env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain("Device code login is not enabled");
+    } finally {
+      fake.issuer.deviceEnabled = true;
+    }
+  });
+});
+
+describe("login --import", () => {
+  function writeCodexAuth(dir: string): { path: string; tokens: ReturnType<FakeBackend["issuer"]["issueTokens"]> } {
+    mkdirSync(dir, { recursive: true });
+    const tokens = fake.issuer.issueTokens();
+    const path = join(dir, "auth.json");
+    writeFileSync(
+      path,
+      JSON.stringify({ auth_mode: "chatgpt", OPENAI_API_KEY: null, tokens: { ...tokens, account_id: "acc-123" }, last_refresh: "2026-11-20T08:00:00Z" }, null, 2),
+      { mode: 0o600 },
+    );
+    return { path, tokens };
+  }
+
+  it("copies the Codex CLI's tokens and never touches its file", async () => {
+    const codexHome = tempDir();
+    const { path, tokens } = writeCodexAuth(codexHome);
+    const before = { hash: createHash("sha256").update(readFileSync(path)).digest("hex"), mtime: statSync(path).mtimeMs };
+    const result = await runCli(["login", "--import"], { ...env, CODEX_HOME: codexHome });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Signed in as user@example.com");
+    const stored = JSON.parse(readFileSync(join(configDir, "auth.json"), "utf8"));
+    expect(stored.tokens.refresh_token).toBe(tokens.refresh_token);
+    expect(stored.method).toBe("import");
+    expect(stored.last_refresh).toBe("2026-11-20T08:00:00.000Z");
+    expect(createHash("sha256").update(readFileSync(path)).digest("hex")).toBe(before.hash);
+    expect(statSync(path).mtimeMs).toBe(before.mtime);
+  });
+
+  it("takes an explicit path", async () => {
+    const { path } = writeCodexAuth(join(tempDir(), "elsewhere"));
+    const result = await runCli(["login", "--import", path, "--json"], env);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ signedIn: true, method: "import", accountId: "acc-123" });
+  });
+
+  it("explains a missing or API-key-only file", async () => {
+    const missing = await runCli(["login", "--import", join(tempDir(), "nope.json")], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("No Codex CLI login at");
+    const apiKeyFile = join(tempDir(), "auth.json");
+    writeFileSync(apiKeyFile, JSON.stringify({ OPENAI_API_KEY: "sk-test-1234567890" }));
+    const apiKey = await runCli(["login", "--import", apiKeyFile], env);
+    expect(apiKey.code).toBe(1);
+    expect(apiKey.stderr).toContain("API key login, not a ChatGPT sign-in");
+    expect(apiKey.stderr).not.toContain("sk-test-1234567890");
+  });
+});
+
+describe("status, refresh and logout", () => {
+  async function importLogin(accessTtl: number) {
+    const dir = tempDir();
+    const tokens = fake.issuer.issueTokens(accessTtl);
+    writeFileSync(join(dir, "auth.json"), JSON.stringify({ tokens: { ...tokens, account_id: "acc-123" }, last_refresh: new Date().toISOString() }));
+    expect((await runCli(["login", "--import", join(dir, "auth.json")], env)).code).toBe(0);
+    return tokens;
+  }
+
+  it("not signed in: a clear message and exit 1", async () => {
+    const result = await runCli(["status"], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("Not signed in: run `codex-proxy login`");
+    const json = await runCli(["status", "--json"], env);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({ signedIn: false, store: join(configDir, "auth.json") });
+  });
+
+  it("shows an expired token, and `status --refresh` refreshes it once across concurrent processes", async () => {
+    await importLogin(-60);
+    const before = await runCli(["status"], env);
+    expect(before.stdout).toMatch(/access token\s+expired .*refreshed on next use/);
+    const start = fake.issuer.refreshCount;
+    const runs = await Promise.all(Array.from({ length: 6 }, () => runCli(["status", "--refresh", "--json"], env)));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    expect(fake.issuer.refreshCount - start).toBe(1);
+    for (const r of runs) expect(JSON.parse(r.stdout).accessTokenExpired).toBe(false);
+  });
+
+  it("a dead refresh token says to sign in again", async () => {
+    const tokens = await importLogin(-60);
+    fake.issuer.setRefreshState(tokens.refresh_token, "expired");
+    const result = await runCli(["status", "--refresh"], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("refresh token expired");
+    expect(result.stderr).toContain("Sign in again: codex-proxy login");
+  });
+
+  it("a corrupt store is a clear error that names the file; login replaces it and keeps the old one", async () => {
+    mkdirSync(configDir, { recursive: true });
+    writeFileSync(join(configDir, "auth.json"), "{ this is not json");
+    const result = await runCli(["status"], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`The token store ${join(configDir, "auth.json")} is corrupt (not valid JSON)`);
+    await importLogin(3600);
+    expect((await runCli(["status"], env)).code).toBe(0);
+  });
+
+  it("logout --yes removes the tokens; a second logout says there is nothing to do", async () => {
+    await importLogin(3600);
+    const out = await runCli(["logout", "--yes"], env);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain("Signed out user@example.com");
+    expect((await runCli(["status"], env)).code).toBe(1);
+    const again = await runCli(["logout", "--yes"], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("Not signed in");
+  });
+
+  it("usage errors exit 2", async () => {
+    expect((await runCli(["login", "--device", "--import"], env)).code).toBe(2);
+    expect((await runCli(["login", "--timeout", "soon"], env)).code).toBe(2);
+    expect((await runCli(["frobnicate"], env)).code).toBe(2);
+  });
+});

@@ -1,0 +1,30 @@
+// Run the fake backend on its own, for trying the CLI by hand and for the benchmark:
+//   npx tsx test/fake-backend/main.ts [--port 0] [--codex-auth <path> [--expired]]
+// It prints {"issuerUrl","upstreamUrl"} as one JSON line and runs until killed.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { parseArgs } from "node:util";
+import { FakeBackend } from "./index.js";
+
+const { values } = parseArgs({
+  options: {
+    port: { type: "string", default: "0" },
+    "codex-auth": { type: "string" },
+    expired: { type: "boolean", default: false },
+  },
+});
+
+const fake = await new FakeBackend().start(Number(values.port));
+if (values["codex-auth"]) {
+  const tokens = fake.issuer.issueTokens(values.expired ? -60 : undefined);
+  mkdirSync(dirname(values["codex-auth"]), { recursive: true });
+  writeFileSync(
+    values["codex-auth"],
+    JSON.stringify({ auth_mode: "chatgpt", OPENAI_API_KEY: null, tokens: { ...tokens, account_id: fake.issuer.account.accountId }, last_refresh: new Date().toISOString() }, null, 2),
+    { mode: 0o600 },
+  );
+}
+process.stdout.write(`${JSON.stringify({ issuerUrl: fake.issuerUrl, upstreamUrl: fake.upstreamUrl })}\n`);
+const stop = () => fake.close().then(() => process.exit(0));
+process.once("SIGINT", stop);
+process.once("SIGTERM", stop);
