@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // the e2e tests run the built CLI; build once before the suite
     globalSetup: ["test/global-setup.ts"],
+    reporters: ["default", "./test/summary-reporter.ts"],
   },
 });
