@@ -62,3 +62,5 @@ async function main(): Promise<number> {
 }
 
 process.exitCode = await main();
+// a socket stuck in a dependency must not keep a finished command alive
+setTimeout(() => process.exit(), 2000).unref();

@@ -47,17 +47,26 @@ export class NetworkError extends Error {
 
 /** A small request that reads the whole body: for OAuth and other JSON APIs, not for streams. */
 export async function send(url: string, options: SendOptions): Promise<HttpResponse> {
-  const signals = [AbortSignal.timeout(options.timeoutMs ?? 30_000)];
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const signals = [AbortSignal.timeout(timeoutMs)];
   if (options.signal) signals.push(options.signal);
+  let timer: NodeJS.Timeout | undefined;
+  // undici can miss the abort signal when a proxy drops a CONNECT unanswered; this timer cannot be missed
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DOMException("The operation timed out", "TimeoutError")), timeoutMs + 1000);
+  });
   try {
-    const res = await request(url, {
-      method: options.method ?? "GET",
-      headers: options.headers,
-      body: options.body,
-      dispatcher: options.dispatcher,
-      signal: AbortSignal.any(signals),
-    });
-    const text = await res.body.text();
+    const exchange = async () => {
+      const res = await request(url, {
+        method: options.method ?? "GET",
+        headers: options.headers,
+        body: options.body,
+        dispatcher: options.dispatcher,
+        signal: AbortSignal.any(signals),
+      });
+      return { res, text: await res.body.text() };
+    };
+    const { res, text } = await Promise.race([exchange(), deadline]);
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
@@ -68,6 +77,8 @@ export async function send(url: string, options: SendOptions): Promise<HttpRespo
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason ?? error;
     throw new NetworkError(url, error);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

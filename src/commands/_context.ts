@@ -45,6 +45,7 @@ export class CommandContext {
   }
 
   async close(): Promise<void> {
-    await this.#dispatcher?.close();
+    // destroy, not close: a command is done, and close() would wait for a hung request
+    await this.#dispatcher?.destroy();
   }
 }

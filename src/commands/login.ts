@@ -63,7 +63,7 @@ async function chooseMethod(ctx: CommandContext, options: LoginOptions): Promise
     return await select<Method>({
       message: "How do you want to sign in?",
       choices: [
-        { name: "Browser (opens auth.openai.com)", value: "browser" },
+        { name: "Browser (sign in on the ChatGPT page)", value: "browser" },
         { name: "Device code (for machines without a browser)", value: "device" },
         ...(existsSync(codexAuth) ? [{ name: `Import the Codex CLI login (${codexAuth})`, value: "import" as const }] : []),
       ],

@@ -1,0 +1,108 @@
+import { spawn } from "node:child_process";
+import { createServer, request as httpRequest, type Server } from "node:http";
+import { writeFileSync } from "node:fs";
+import { connect, type AddressInfo } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
+import { BIN, cliEnv, runCli, tempDir } from "../helpers/cli.js";
+
+let fake: FakeBackend;
+beforeAll(async () => {
+  fake = await startFakeBackend();
+});
+afterAll(() => fake.close());
+
+/** Run the CLI under a real pseudo-terminal (util-linux `script`), so prompts appear as a user sees them. */
+function startInPty(args: string[], env: NodeJS.ProcessEnv) {
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(" ");
+  const child = spawn("script", ["-qfec", command, "/dev/null"], { env: { ...env, CI: undefined, TERM: "xterm" } });
+  let screen = "";
+  child.stdout.on("data", (d: Buffer) => (screen += d.toString()));
+  const exited = new Promise<number>((r) => child.on("close", (code) => r(code ?? 1)));
+  const waitFor = async (pattern: RegExp, timeoutMs = 10_000) => {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const match = screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").match(pattern);
+      if (match) return match;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${pattern}; screen:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+  };
+  return { child, exited, waitFor, type: (text: string) => child.stdin.write(text), screen: () => screen };
+}
+
+describe("login in a terminal", () => {
+  it("offers a menu, then accepts the pasted redirect URL when the browser cannot reach this machine", async () => {
+    const configDir = tempDir();
+    const env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_CONFIG_DIR: configDir });
+    const run = startInPty(["login"], env);
+    await run.waitFor(/How do you want to sign in\?/);
+    run.type("\r"); // the first choice: browser
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?[^\s]+originator=codex_cli_rs/);
+    await run.waitFor(/paste the URL it ended on/);
+    // the "browser" is elsewhere: it ends on a localhost:1455 URL that never loads here
+    const issuerAnswer = await fetch(url!.replace(/\s/g, ""), { redirect: "manual" });
+    const redirect = issuerAnswer.headers.get("location")!;
+    run.type("https://example.invalid/no-code-here\r");
+    await run.waitFor(/has no `code` parameter/);
+    run.type("\x15"); // clear the line (Ctrl-U)
+    run.type(`${redirect}\r`);
+    expect(await run.exited).toBe(0);
+    await run.waitFor(/Signed in as user@example\.com/);
+    const status = JSON.parse((await runCli(["status", "--json"], env)).stdout);
+    expect(status.method).toBe("paste");
+  });
+});
+
+describe("outbound proxy", () => {
+  let proxy: Server;
+  const seen: string[] = [];
+  beforeAll(async () => {
+    // a minimal forward proxy: CONNECT tunnels (what undici uses) and absolute-form HTTP requests
+    proxy = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const target = new URL(req.url!);
+      const upstream = httpRequest(target, { method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode!, up.headers);
+        up.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    proxy.on("connect", (req, socket, head) => {
+      seen.push(`CONNECT ${req.url}`);
+      const [host, port] = req.url!.split(":");
+      const upstream = connect(Number(port), host, () => {
+        socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        upstream.write(head);
+        upstream.pipe(socket);
+        socket.pipe(upstream);
+      });
+      upstream.on("error", () => socket.destroy());
+      socket.on("error", () => upstream.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  });
+  afterAll(() => new Promise<void>((r) => proxy.close(() => r())));
+
+  it("sends OAuth calls through HTTP_PROXY, and not when NO_PROXY matches", async () => {
+    const configDir = tempDir();
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_CONFIG_DIR: configDir, HTTP_PROXY: proxyUrl });
+    const importLogin = () => {
+      const file = join(tempDir(), "auth.json");
+      writeFileSync(file, JSON.stringify({ tokens: { ...fake.issuer.issueTokens(-60), account_id: "acc-123" } }));
+      return runCli(["login", "--import", file], env);
+    };
+    expect((await importLogin()).code).toBe(0);
+    const viaProxy = await runCli(["status", "--refresh"], env);
+    expect(viaProxy.code, viaProxy.stderr).toBe(0);
+    expect(seen).toContain(`CONNECT ${new URL(fake.issuerUrl).host}`);
+
+    seen.length = 0;
+    expect((await importLogin()).code).toBe(0);
+    const direct = await runCli(["status", "--refresh"], { ...env, NO_PROXY: "127.0.0.1" });
+    expect(direct.code, direct.stderr).toBe(0);
+    expect(seen).toEqual([]);
+  });
+});
