@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import envPaths from "env-paths";
 import { CliError } from "./errors.js";
+import { REASONING_FORMATS, REASONING_SUMMARIES, type ReasoningFormat } from "./translate/responses/types.js";
+import { KNOWN_EFFORTS } from "./translate/model-name.js";
 
 export const DEFAULT_AUTH_URL = "https://auth.openai.com";
 export const DEFAULT_UPSTREAM_URL = "https://chatgpt.com/backend-api/codex";
@@ -14,9 +16,28 @@ export interface Config {
   authUrl: string;
   /** Codex backend base URL @default "https://chatgpt.com/backend-api/codex" */
   upstreamUrl: string;
+  /** @default 8787 */
+  port: number;
+  /** @default "127.0.0.1" */
+  host: string;
+  /** keys clients must send @default [] */
+  apiKeys: string[];
+  /** allowed CORS origins @default [] */
+  corsOrigins: string[];
+  /** default reasoning effort for requests that name none @default the model's default */
+  reasoningEffort?: string;
+  /** @default "auto" */
+  reasoningSummary: string;
+  /** @default "think-tags" */
+  reasoningFormat: ReasoningFormat;
+  /** model for requests that name none */
+  defaultModel?: string;
+  /** Codex model that `claude-*` model names map to @default the account's first model */
+  claudeModel?: string;
 }
 
 type Env = Record<string, string | undefined>;
+type Key = Exclude<keyof Config, "configDir">;
 
 /** `--config-dir` > `CODEX_PROXY_CONFIG_DIR` > the OS config dir for `codex-proxy`. */
 export function resolveConfigDir(flag?: string, env: Env = process.env): string {
@@ -24,32 +45,45 @@ export function resolveConfigDir(flag?: string, env: Env = process.env): string 
   return dir ? resolve(dir) : envPaths("codex-proxy", { suffix: "" }).config;
 }
 
-interface Setting<K extends keyof Config> {
+interface Setting {
   env: string;
-  fallback: Config[K];
-  parse: (raw: string, source: string) => Config[K];
+  fallback: unknown;
+  parse: (raw: unknown, source: string) => unknown;
 }
 
-const SETTINGS: { [K in Exclude<keyof Config, "configDir">]: Setting<K> } = {
+const SETTINGS: Record<Key, Setting> = {
   authUrl: { env: "CODEX_PROXY_AUTH_URL", fallback: DEFAULT_AUTH_URL, parse: parseBaseUrl },
   upstreamUrl: { env: "CODEX_PROXY_UPSTREAM_URL", fallback: DEFAULT_UPSTREAM_URL, parse: parseBaseUrl },
+  port: { env: "CODEX_PROXY_PORT", fallback: 8787, parse: parsePort },
+  host: { env: "CODEX_PROXY_HOST", fallback: "127.0.0.1", parse: parseString },
+  apiKeys: { env: "CODEX_PROXY_API_KEY", fallback: [], parse: parseList },
+  corsOrigins: { env: "CODEX_PROXY_CORS", fallback: [], parse: parseList },
+  reasoningEffort: { env: "CODEX_PROXY_REASONING_EFFORT", fallback: undefined, parse: oneOf(KNOWN_EFFORTS) },
+  reasoningSummary: { env: "CODEX_PROXY_REASONING_SUMMARY", fallback: "auto", parse: oneOf(REASONING_SUMMARIES) },
+  reasoningFormat: { env: "CODEX_PROXY_REASONING_FORMAT", fallback: "think-tags", parse: oneOf(REASONING_FORMATS) },
+  defaultModel: { env: "CODEX_PROXY_DEFAULT_MODEL", fallback: undefined, parse: parseString },
+  claudeModel: { env: "CODEX_PROXY_CLAUDE_MODEL", fallback: undefined, parse: parseString },
 };
 
-export function loadConfig(flags: Partial<Config> = {}, env: Env = process.env): Config {
-  const configDir = resolveConfigDir(flags.configDir, env);
+/** Flags hold raw strings (or arrays of them) as commander parsed them; they are checked like env values. */
+export function loadConfig(flags: Partial<Record<keyof Config, unknown>> = {}, env: Env = process.env): Config {
+  const configDir = resolveConfigDir(flags.configDir as string | undefined, env);
   const file = readConfigFile(join(configDir, "config.json"));
-  const config = { configDir } as Config;
-  for (const key of Object.keys(SETTINGS) as (keyof typeof SETTINGS)[]) {
-    const setting = SETTINGS[key] as Setting<typeof key>;
+  const config: Record<string, unknown> = { configDir };
+  for (const key of Object.keys(SETTINGS) as Key[]) {
+    const setting = SETTINGS[key];
     const flag = flags[key];
-    const fromEnv = env[setting.env];
-    const fromFile = file[key];
-    if (flag !== undefined) config[key] = flag;
-    else if (fromEnv) config[key] = setting.parse(fromEnv, setting.env);
-    else if (typeof fromFile === "string") config[key] = setting.parse(fromFile, `${key} in config.json`);
+    const flagSet = flag !== undefined && !(Array.isArray(flag) && flag.length === 0);
+    if (flagSet) config[key] = setting.parse(flag, `--${kebab(key)}`);
+    else if (env[setting.env]) config[key] = setting.parse(env[setting.env], setting.env);
+    else if (file[key] !== undefined && file[key] !== null) config[key] = setting.parse(file[key], `"${key}" in ${join(configDir, "config.json")}`);
     else config[key] = setting.fallback;
   }
-  return config;
+  return config as unknown as Config;
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/-keys$/, "-key").replace(/-origins$/, "");
 }
 
 function readConfigFile(path: string): Record<string, unknown> {
@@ -69,12 +103,42 @@ function readConfigFile(path: string): Record<string, unknown> {
   throw new CliError(`${path} is not a JSON object: fix or delete it.`);
 }
 
-function parseBaseUrl(raw: string, source: string): string {
+function parseString(raw: unknown, source: string): string {
+  if (typeof raw !== "string" || !raw.trim()) throw new CliError(`${source} must be a non-empty string.`, 2);
+  return raw.trim();
+}
+
+function parseBaseUrl(raw: unknown, source: string): string {
+  const text = parseString(raw, source);
   try {
-    const url = new URL(raw);
+    const url = new URL(text);
     if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("not http(s)");
     return url.href.replace(/\/+$/, "");
   } catch {
-    throw new CliError(`${source} must be an http(s) URL, got "${raw}".`, 2);
+    throw new CliError(`${source} must be an http(s) URL, got "${text}".`, 2);
   }
+}
+
+function parsePort(raw: unknown, source: string): number {
+  const n = typeof raw === "number" ? raw : Number(String(raw).trim());
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new CliError(`${source} must be a port number (0-65535), got "${raw}".`, 2);
+  return n;
+}
+
+/** A list from repeated flags, a comma-separated string, or a JSON array. */
+function parseList(raw: unknown, source: string): string[] {
+  const items = Array.isArray(raw) ? raw : [raw];
+  const out = items.flatMap((item) => {
+    if (typeof item !== "string") throw new CliError(`${source} must be a string or a list of strings.`, 2);
+    return item.split(",").map((s) => s.trim()).filter(Boolean);
+  });
+  return [...new Set(out)];
+}
+
+function oneOf<T extends string>(values: readonly T[]) {
+  return (raw: unknown, source: string): T => {
+    const text = typeof raw === "string" ? raw.trim().toLowerCase() : "";
+    if (!(values as readonly string[]).includes(text)) throw new CliError(`${source} must be one of ${values.join(", ")}; got "${raw}".`, 2);
+    return text as T;
+  };
 }

@@ -25,10 +25,14 @@ export class CommandContext {
   #oauth?: OAuthClient;
   #tokens?: TokenManager;
 
-  constructor(readonly globals: GlobalOptions) {
+  constructor(
+    readonly globals: GlobalOptions,
+    /** command-specific settings (e.g. serve's `--port`), checked like environment values */
+    flags: Partial<Record<keyof Config, unknown>> = {},
+  ) {
     this.logger = createLogger(globals);
     this.ui = new Ui(this.logger, globals);
-    this.config = loadConfig({ configDir: globals.configDir });
+    this.config = loadConfig({ ...flags, configDir: globals.configDir });
     this.store = new TokenStore(this.config.configDir);
   }
 

@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FakeIssuer } from "./issuer.js";
+import { FakeCodex } from "./codex.js";
 import type { FakeRequest, FakeResponse } from "./http.js";
 
 export { FakeIssuer } from "./issuer.js";
 export { makeJwt, readJwt } from "./jwt.js";
+export { FakeCodex, scenarioReply, type Reply } from "./codex.js";
+export { responseSteps, sseFrame, type Step } from "./events.js";
 
 /** Every request the fake saw, for assertions. */
 export interface RecordedRequest {
@@ -20,6 +23,7 @@ export interface RecordedRequest {
  */
 export class FakeBackend {
   readonly issuer = new FakeIssuer(() => this.issuerUrl);
+  readonly codex = new FakeCodex(this.issuer);
   readonly requests: RecordedRequest[] = [];
   #server?: Server;
   #url = "";
@@ -62,6 +66,7 @@ export class FakeBackend {
       body: Buffer.concat(chunks).toString("utf8"),
     };
     this.requests.push({ method: request.method, path: request.path, headers: req.headers, body: request.body });
+    if (await this.codex.handle(req, res, request.path, request.query, request.body)) return;
     const answer: FakeResponse = (await this.issuer.handle(request)) ?? { status: 404, headers: { "content-type": "application/json" }, body: '{"detail":"Not Found"}' };
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body);

@@ -1,0 +1,125 @@
+import pkg from "../../package.json" with { type: "json" };
+import { CliError } from "../errors.js";
+import { parseDuration } from "../format.js";
+import { createApp } from "../server/app.js";
+import type { ServeOptions } from "../server/context.js";
+import { isLoopback, startServer } from "../server/listen.js";
+import { UpstreamClient } from "../upstream/client.js";
+import { ModelCatalog } from "../upstream/model-catalog.js";
+import { UsageStore } from "../upstream/usage-store.js";
+import { join } from "node:path";
+import { CommandContext, type GlobalOptions } from "./_context.js";
+
+export interface ServeFlags {
+  port?: string;
+  host?: string;
+  apiKey?: string[];
+  cors?: string[];
+  reasoningEffort?: string;
+  reasoningSummary?: string;
+  reasoningFormat?: string;
+  defaultModel?: string;
+  claudeModel?: string;
+  insecureNoAuth?: boolean;
+  /** how long open streams may finish after SIGTERM @default "10s" */
+  shutdownTimeout?: string;
+  /** @default "50mb" in bytes */
+  bodyLimit?: string;
+}
+
+export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<void> {
+  const ctx = new CommandContext(globals, {
+    port: flags.port,
+    host: flags.host,
+    apiKeys: flags.apiKey,
+    corsOrigins: flags.cors,
+    reasoningEffort: flags.reasoningEffort,
+    reasoningSummary: flags.reasoningSummary,
+    reasoningFormat: flags.reasoningFormat,
+    defaultModel: flags.defaultModel,
+    claudeModel: flags.claudeModel,
+  });
+  const { config, logger } = ctx;
+  if (!isLoopback(config.host) && !config.apiKeys.length && !flags.insecureNoAuth) {
+    throw new CliError(
+      `Refusing to serve on ${config.host} without an API key: anyone who can reach it could use your ChatGPT account. ` +
+        "Add --api-key <key> (or CODEX_PROXY_API_KEY), or pass --insecure-no-auth if that is really what you want.",
+      2,
+    );
+  }
+  const graceMs = parseDuration(flags.shutdownTimeout ?? "10s", "--shutdown-timeout");
+  const options: ServeOptions = {
+    port: config.port,
+    host: config.host,
+    apiKeys: config.apiKeys,
+    corsOrigins: config.corsOrigins,
+    reasoningEffort: config.reasoningEffort,
+    reasoningSummary: config.reasoningSummary,
+    reasoningFormat: config.reasoningFormat,
+    defaultModel: config.defaultModel,
+    bodyLimit: parseSize(flags.bodyLimit ?? "50mb"),
+  };
+
+  const usage = new UsageStore(join(config.configDir, "usage.json"), logger);
+  const upstream = new UpstreamClient({
+    baseUrl: config.upstreamUrl,
+    tokens: ctx.tokens,
+    dispatcher: ctx.dispatcher,
+    logger,
+    onRateLimits: (snapshot) => usage.record(snapshot),
+  });
+  const catalog = new ModelCatalog({
+    fetchModels: (signal) => upstream.listModels(signal),
+    cachePath: join(config.configDir, "models-cache.json"),
+    logger,
+  });
+  const shutdown = new AbortController();
+  const app = createApp({ options, upstream, catalog, usage, logger, shutdownSignal: shutdown.signal, version: pkg.version });
+  const server = await startServer(app, config.host, config.port);
+
+  try {
+    ctx.store.read() ?? logger.warn("Not signed in: requests will fail with 401 until you run `codex-proxy login` (no restart needed).");
+  } catch (error) {
+    logger.warn((error as Error).message);
+  }
+  printBanner(ctx, server.url, options);
+  void catalog.get(); // warm the model list in the background
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info(`${signal}: finishing open requests (up to ${Math.round(graceMs / 1000)}s), then stopping`);
+      server
+        .close(graceMs, () => shutdown.abort(new Error("server shutting down")))
+        .catch((error) => logger.warn(`Shutdown: ${(error as Error).message}`))
+        .finally(resolve);
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+  usage.flush();
+  await ctx.close();
+  logger.info("Stopped");
+}
+
+function printBanner(ctx: CommandContext, url: string, options: ServeOptions): void {
+  const key = options.apiKeys.length ? "<your api key>" : "any-value";
+  if (ctx.ui.json) {
+    ctx.ui.result("", { url, openai: `${url}/v1`, ollama: url, anthropic: url, apiKeyRequired: options.apiKeys.length > 0 });
+    return;
+  }
+  ctx.ui.say(`✔ codex-proxy ${pkg.version} listening on ${url}`);
+  ctx.ui.say("");
+  ctx.ui.say(`  OpenAI     ${url}/v1`);
+  ctx.ui.say(`  Ollama     ${url}`);
+  ctx.ui.say(`  Anthropic  ${url}`);
+  ctx.ui.say("");
+  ctx.ui.say("  export OPENAI_BASE_URL=" + `${url}/v1` + ` OPENAI_API_KEY=${key}`);
+  ctx.ui.say(`  curl ${url}/v1/chat/completions -H 'content-type: application/json' ${options.apiKeys.length ? "-H 'authorization: Bearer <key>' " : ""}-d '{"model":"gpt-5.5","messages":[{"role":"user","content":"hi"}]}'`);
+}
+
+function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(text.trim());
+  if (!m) throw new CliError(`Invalid size "${text}": use e.g. 50mb`, 2);
+  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? "b").toLowerCase() as "b"];
+  return Math.round(Number(m[1]) * unit);
+}

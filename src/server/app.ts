@@ -1,0 +1,79 @@
+import { H3, HTTPError, type H3Event } from "h3";
+import { isAuthorized } from "./api-key.js";
+import type { ServerContext } from "./context.js";
+import { describeError, errorResponse, familyOf } from "./errors.js";
+import { registerOpenAIRoutes } from "./routes/openai.js";
+import { registerUtilityRoutes } from "./routes/utility.js";
+
+const OPEN_PATHS = new Set(["/", "/health"]);
+const CORS_HEADERS = "authorization, content-type, x-api-key, x-reasoning-format, anthropic-version, anthropic-beta, openai-organization, openai-project, x-stainless-*";
+
+/** The whole HTTP API as an h3 app; `listen.ts` puts it on a socket, tests can call `app.request()`. */
+export function createApp(ctx: ServerContext): H3 {
+  const app = new H3({
+    silent: true,
+    onError(error, event) {
+      const cause = error instanceof HTTPError && error.cause instanceof Error ? error.cause : error;
+      const info = describeError(cause instanceof HTTPError ? error : cause);
+      if (info.status >= 500) ctx.logger.warn(`${event.req.method} ${event.url.pathname} → ${info.status}: ${info.message}`);
+      else ctx.logger.debug(`${event.req.method} ${event.url.pathname} → ${info.status}: ${info.message}`);
+      return withCors(event, ctx, errorResponse(familyOf(event.url.pathname), info));
+    },
+  });
+
+  app.use((event) => {
+    if (event.req.method === "OPTIONS" && ctx.options.corsOrigins.length) return preflight(event, ctx);
+    if (!ctx.options.apiKeys.length || OPEN_PATHS.has(event.url.pathname)) return;
+    if (!isAuthorized(event.req.headers, ctx.options.apiKeys)) {
+      return withCors(
+        event,
+        ctx,
+        errorResponse(familyOf(event.url.pathname), {
+          status: 401,
+          message: "Missing or wrong API key: send `Authorization: Bearer <key>` or `x-api-key: <key>`",
+          code: "invalid_api_key",
+        }),
+      );
+    }
+  });
+  app.use(async (event, next) => withCors(event, ctx, (await next()) as Response | undefined));
+
+  registerUtilityRoutes(app, ctx);
+  registerOpenAIRoutes(app, ctx);
+  return app;
+}
+
+function allowedOrigin(event: H3Event, ctx: ServerContext): string | undefined {
+  const origin = event.req.headers.get("origin");
+  if (!origin || !ctx.options.corsOrigins.length) return undefined;
+  if (ctx.options.corsOrigins.includes("*")) return "*";
+  return ctx.options.corsOrigins.includes(origin) ? origin : undefined;
+}
+
+function withCors<T>(event: H3Event, ctx: ServerContext, response: T): T {
+  const origin = allowedOrigin(event, ctx);
+  if (origin && response instanceof Response) {
+    response.headers.set("access-control-allow-origin", origin);
+    response.headers.set("access-control-expose-headers", "retry-after, x-request-id");
+    if (origin !== "*") response.headers.append("vary", "origin");
+  } else if (origin) {
+    event.res.headers.set("access-control-allow-origin", origin);
+    if (origin !== "*") event.res.headers.append("vary", "origin");
+  }
+  return response;
+}
+
+function preflight(event: H3Event, ctx: ServerContext): Response {
+  const origin = allowedOrigin(event, ctx);
+  if (!origin) return new Response(null, { status: 403 });
+  return new Response(null, {
+    status: 204,
+    headers: {
+      "access-control-allow-origin": origin,
+      "access-control-allow-methods": "GET, POST, OPTIONS",
+      "access-control-allow-headers": event.req.headers.get("access-control-request-headers") ?? CORS_HEADERS,
+      "access-control-max-age": "600",
+      ...(origin === "*" ? {} : { vary: "origin" }),
+    },
+  });
+}

@@ -1,0 +1,70 @@
+import type { Server } from "node:http";
+import { toNodeHandler } from "h3/node";
+import { listen, type Listener } from "listhen";
+import type { H3 } from "h3";
+import { CliError } from "../errors.js";
+import { describePortOwner } from "../auth/port-owner.js";
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: Server;
+  /**
+   * Stop accepting connections, let open responses finish for up to `graceMs`, then call `abortInFlight`
+   * and drop whatever connections remain.
+   */
+  close(graceMs: number, abortInFlight: () => void): Promise<void>;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWith("127.");
+
+/** Listen on exactly `host:port` (a busy port is an error, never a silent move to another port). */
+export async function startServer(app: H3, host: string, port: number): Promise<RunningServer> {
+  let listener: Listener;
+  try {
+    listener = await listen(toNodeHandler(app), {
+      // an empty range turns off get-port-please's silent fallback to another port
+      port: port === 0 ? 0 : { port, alternativePortRange: [] as unknown as [number, number], random: false },
+      hostname: host,
+      public: !isLoopback(host),
+      showURL: false,
+      open: false,
+      qr: false,
+      tunnel: false,
+      clipboard: false,
+      autoClose: false,
+    });
+  } catch (error) {
+    if (/available port|EADDRINUSE/i.test(String((error as Error).message ?? error))) {
+      const owner = await describePortOwner(port);
+      throw new CliError(
+        `Port ${port} on ${host} is in use${owner ? ` by ${owner}` : ""}. ` +
+          `If codex-proxy already runs there, \`curl http://${host}:${port}/health\` answers; otherwise pick another port with --port.`,
+      );
+    }
+    throw error;
+  }
+  const server = listener.server as Server;
+  const address = server.address();
+  const actualPort = typeof address === "object" && address ? address.port : port;
+  const urlHost = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${actualPort}`,
+    port: actualPort,
+    server,
+    async close(graceMs, abortInFlight) {
+      const closing = listener.close();
+      const timer = setTimeout(() => {
+        abortInFlight();
+        // the aborted streams end with an error frame; then nothing may hold the process
+        setTimeout(() => server.closeAllConnections(), 250).unref();
+      }, graceMs);
+      try {
+        await closing;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}

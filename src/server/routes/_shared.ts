@@ -1,0 +1,56 @@
+import { randomBytes } from "node:crypto";
+import type { H3, H3Event } from "h3";
+import { unknownModel } from "../../translate/model-name.js";
+import type { TranslateContext } from "../../translate/responses/build.js";
+import type { ResponsesEvent, ResponsesRequest } from "../../translate/responses/types.js";
+import { UpstreamError } from "../../upstream/errors.js";
+import type { UpstreamStream } from "../../upstream/client.js";
+import type { ServerContext } from "../context.js";
+
+type Handler = (event: H3Event) => unknown;
+
+/** Register a `/v1/...` route under both paths: some clients leave out the `/v1` prefix. */
+export function route(app: H3, method: "get" | "post", path: string, handler: Handler): void {
+  app[method](`/v1${path}`, handler);
+  app[method](path, handler);
+}
+
+/** Aborts when the client disconnects or the server shuts down. */
+export function requestSignal(event: H3Event, ctx: ServerContext): AbortSignal {
+  return AbortSignal.any([event.req.signal, ctx.shutdownSignal]);
+}
+
+export function randomId(bytes = 12): string {
+  return randomBytes(bytes).toString("hex");
+}
+
+/** Send the translated request; a model the backend does not know is reported with the account's list. */
+export async function openUpstream(
+  ctx: ServerContext,
+  request: ResponsesRequest,
+  signal: AbortSignal,
+  tctx: TranslateContext,
+  requestedModel: string,
+): Promise<UpstreamStream> {
+  try {
+    return await ctx.upstream.createResponse(request, { signal, sessionId: request.prompt_cache_key });
+  } catch (error) {
+    if (error instanceof UpstreamError && error.kind === "model_not_supported") {
+      ctx.catalog.invalidate();
+      throw unknownModel(requestedModel, tctx.models);
+    }
+    throw error;
+  }
+}
+
+/** Consume a whole upstream stream (for non-stream responses), feeding each event to `onEvent`. */
+export async function drain(events: AsyncIterable<ResponsesEvent>, onEvent: (event: ResponsesEvent) => void): Promise<void> {
+  for await (const event of events) onEvent(event);
+}
+
+/** Why a stream ended early, for the client: its own disconnect needs no message. */
+export function streamEndReason(error: unknown, event: H3Event, ctx: ServerContext): unknown | undefined {
+  if (event.req.signal.aborted) return undefined;
+  if (ctx.shutdownSignal.aborted) return new UpstreamError("overloaded", "The server is shutting down; retry the request");
+  return error;
+}

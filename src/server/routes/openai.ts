@@ -1,0 +1,68 @@
+import type { H3, H3Event } from "h3";
+import { InvalidRequestError } from "../../translate/errors.js";
+import { chatToResponses } from "../../translate/openai-chat/request.js";
+import { ChatStreamTranslator, type ChatChunk } from "../../translate/openai-chat/stream.js";
+import { aggregateChatChunks } from "../../translate/openai-chat/aggregate.js";
+import { toChatUsage } from "../../translate/usage.js";
+import type { ModelInfo } from "../../translate/responses/types.js";
+import { readJsonBody } from "../body.js";
+import { translateContext, type ServerContext } from "../context.js";
+import { describeError, errorBody } from "../errors.js";
+import { SSE_HEADERS, streamResponse } from "../stream.js";
+import { drain, openUpstream, randomId, requestSignal, route, streamEndReason } from "./_shared.js";
+
+export function registerOpenAIRoutes(app: H3, ctx: ServerContext): void {
+  route(app, "post", "/chat/completions", (event) => chatCompletions(event, ctx));
+  route(app, "get", "/models", async () => ({ object: "list", data: modelObjects((await ctx.catalog.get()).models) }));
+  route(app, "get", "/models/**:id", async (event) => {
+    const id = decodeURIComponent(event.context.params?.id ?? "");
+    const model = modelObjects((await ctx.catalog.get()).models).find((m) => m.id === id);
+    if (!model) throw new InvalidRequestError(`The model '${id}' does not exist`, "model", "model_not_found", 404);
+    return model;
+  });
+}
+
+async function chatCompletions(event: H3Event, ctx: ServerContext): Promise<unknown> {
+  const body = await readJsonBody(event, ctx.options.bodyLimit);
+  const tctx = await translateContext(ctx);
+  const chat = chatToResponses(body, tctx, event.req.headers.get("x-reasoning-format") ?? undefined);
+  const requestedModel = String((body as Record<string, unknown>).model ?? chat.request.model);
+  const signal = requestSignal(event, ctx);
+  const upstream = await openUpstream(ctx, chat.request, signal, tctx, requestedModel);
+  const translator = new ChatStreamTranslator({
+    id: `chatcmpl-${randomId()}`,
+    created: Math.floor(Date.now() / 1000),
+    model: requestedModel,
+    reasoningFormat: chat.reasoningFormat,
+    includeUsage: chat.includeUsage,
+  });
+  if (!chat.stream) {
+    const chunks: ChatChunk[] = [];
+    await drain(upstream.events, (e) => chunks.push(...translator.push(e)));
+    return aggregateChatChunks(chunks, translator.usage ?? toChatUsage(undefined));
+  }
+  async function* frames(): AsyncGenerator<string> {
+    try {
+      for await (const upstreamEvent of upstream.events) {
+        for (const chunk of translator.push(upstreamEvent)) yield `data: ${JSON.stringify(chunk)}\n\n`;
+      }
+      yield "data: [DONE]\n\n";
+    } catch (error) {
+      const reason = streamEndReason(error, event, ctx);
+      // the OpenAI SDKs raise an APIError for a data object with an `error` key
+      if (reason) yield `data: ${JSON.stringify(errorBody("openai", describeError(reason)))}\n\n`;
+    }
+  }
+  return streamResponse(frames(), SSE_HEADERS);
+}
+
+/** The account's models, plus a `model-effort` alias for each reasoning effort. */
+export function modelObjects(models: ModelInfo[]): { id: string; object: "model"; created: number; owned_by: string }[] {
+  const created = 1_767_225_600; // fixed: the backend does not say when a model was released
+  const out = [];
+  for (const m of models.filter((m) => m.visible)) {
+    out.push({ id: m.slug, object: "model" as const, created, owned_by: "openai" });
+    for (const effort of m.efforts) out.push({ id: `${m.slug}-${effort}`, object: "model" as const, created, owned_by: "openai" });
+  }
+  return out;
+}

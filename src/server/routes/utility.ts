@@ -1,0 +1,22 @@
+import type { H3 } from "h3";
+import type { ServerContext } from "../context.js";
+
+const started = Date.now();
+
+export const ROUTES = [
+  "GET /health",
+  "GET /v1/models",
+  "GET /v1/models/{id}",
+  "POST /v1/chat/completions",
+];
+
+export function registerUtilityRoutes(app: H3, ctx: ServerContext): void {
+  // no auth and no upstream call: for load balancers, service managers and `doctor`
+  app.get("/health", () => ({ status: "ok", name: "codex-proxy", version: ctx.version, uptimeSec: Math.round((Date.now() - started) / 1000) }));
+  app.get("/", () => ({
+    name: "codex-proxy",
+    version: ctx.version,
+    description: "OpenAI-, Ollama- and Anthropic-compatible endpoints for the Codex models of a ChatGPT plan",
+    routes: ROUTES,
+  }));
+}

@@ -1,0 +1,79 @@
+import type { ModelInfo } from "./responses/types.js";
+import { InvalidRequestError } from "./errors.js";
+
+/** Every reasoning effort any Codex model has accepted. */
+export const KNOWN_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra"];
+
+export interface ResolvedModel {
+  /** the slug sent upstream, suffix stripped */
+  slug: string;
+  info?: ModelInfo;
+  /** effort from a name suffix: `gpt-5.5-high`, `gpt-5.5:high`, `gpt-5.5(high)`, `gpt-5.5/high` */
+  suffixEffort?: string;
+}
+
+/** Split `gpt-5.5-high` into model and effort; a name with no effort suffix is returned whole. */
+export function splitEffortSuffix(name: string, efforts: string[] = KNOWN_EFFORTS): { model: string; effort?: string } {
+  const m = /^(.+?)(?:[-:/ ]([a-z]+)|\(([a-z]+)\))$/i.exec(name.trim());
+  const effort = (m?.[2] ?? m?.[3])?.toLowerCase();
+  if (m && effort && efforts.includes(effort)) return { model: m[1]!, effort };
+  return { model: name.trim() };
+}
+
+/**
+ * Find the model a client asked for. `authoritative` means `models` came from the backend for this account,
+ * so an unknown name is rejected here with the list; with only the bundled list, the backend decides.
+ */
+export function resolveModel(name: string, models: ModelInfo[], authoritative: boolean): ResolvedModel {
+  const byName = (slug: string) => models.find((m) => m.slug.toLowerCase() === slug.toLowerCase());
+  const exact = byName(name);
+  if (exact) return { slug: exact.slug, info: exact };
+  const efforts = [...new Set([...KNOWN_EFFORTS, ...models.flatMap((m) => m.efforts)])];
+  const { model, effort } = splitEffortSuffix(name, efforts);
+  const info = byName(model);
+  if (info || !authoritative) return { slug: info?.slug ?? model, info, suffixEffort: effort };
+  throw unknownModel(name, models);
+}
+
+export function unknownModel(name: string, models: ModelInfo[]): InvalidRequestError {
+  const available = models.filter((m) => m.visible).map((m) => m.slug);
+  return new InvalidRequestError(
+    `The model '${name}' is not available for this ChatGPT account. Available models: ${available.join(", ") || "none"} ` +
+      "(add -low, -medium, -high… to choose the reasoning effort, e.g. " +
+      `${available[0] ?? "gpt-5.5"}-high).`,
+    "model",
+    "model_not_found",
+  );
+}
+
+/** Pick the reasoning effort: request > name suffix > server default > model default; validated against the model. */
+export function resolveEffort(
+  model: ResolvedModel,
+  requested: { value?: unknown; param: string }[],
+  serverDefault?: string,
+): string | undefined {
+  for (const { value, param } of requested) {
+    if (value === undefined || value === null) continue;
+    if (typeof value !== "string") throw new InvalidRequestError(`\`${param}\` must be a string`, param, "invalid_type");
+    return validateEffort(value.toLowerCase(), model, param);
+  }
+  if (model.suffixEffort) return validateEffort(model.suffixEffort, model, "model");
+  if (serverDefault) {
+    // a server-wide default the model cannot take falls back to the model's own default
+    const valid = model.info ? model.info.efforts.includes(serverDefault) : true;
+    if (valid) return serverDefault;
+  }
+  return model.info?.defaultEffort ?? undefined;
+}
+
+function validateEffort(effort: string, model: ResolvedModel, param: string): string {
+  const valid = model.info?.efforts.length ? model.info.efforts : KNOWN_EFFORTS;
+  if (!valid.includes(effort)) {
+    throw new InvalidRequestError(
+      `Reasoning effort '${effort}' is not supported by ${model.slug}. Valid efforts: ${valid.join(", ")}.`,
+      param,
+      "unsupported_value",
+    );
+  }
+  return effort;
+}

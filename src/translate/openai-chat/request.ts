@@ -1,0 +1,295 @@
+import { InvalidRequestError, expectType } from "../errors.js";
+import { buildResponsesRequest, type TranslateContext } from "../responses/build.js";
+import type { InputItem, ReasoningFormat, ResponsesRequest } from "../responses/types.js";
+import { REASONING_FORMATS } from "../responses/types.js";
+
+export interface ChatTranslation {
+  request: ResponsesRequest;
+  stream: boolean;
+  includeUsage: boolean;
+  reasoningFormat: ReasoningFormat;
+}
+
+/**
+ * A Chat Completions request → a Responses request. System and developer messages become `instructions`;
+ * fields the backend rejects (`max_tokens`, `temperature`, `metadata`, …) are dropped.
+ */
+export function chatToResponses(body: unknown, ctx: TranslateContext, formatOverride?: string): ChatTranslation {
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new InvalidRequestError("The request body must be a JSON object");
+  const req = body as Record<string, unknown>;
+  if (req.messages === undefined) throw new InvalidRequestError("`messages` is required", "messages", "missing_required_parameter");
+  expectType(req.messages, "array", "messages");
+  const messages = req.messages as unknown[];
+  if (messages.length === 0) throw new InvalidRequestError("`messages` must not be empty", "messages", "invalid_value");
+  if (req.stream !== undefined && req.stream !== null) expectType(req.stream, "boolean", "stream");
+  if (req.n !== undefined && req.n !== null && req.n !== 1) {
+    throw new InvalidRequestError("Only one choice per request is supported (`n` must be 1)", "n", "unsupported_value");
+  }
+  const reasoningFormat = pickFormat(req.reasoning_format ?? formatOverride, ctx.defaults.format);
+
+  const instructions: string[] = [];
+  const input: InputItem[] = [];
+  const legacyCalls: { id: string; name: string }[] = [];
+  messages.forEach((raw, i) => {
+    const param = `messages[${i}]`;
+    expectType(raw, "object", param);
+    const msg = raw as Record<string, unknown>;
+    switch (msg.role) {
+      case "system":
+      case "developer":
+        instructions.push(textOf(msg.content, `${param}.content`));
+        break;
+      case "user":
+        input.push({ type: "message", role: "user", content: userContent(msg.content, `${param}.content`) });
+        break;
+      case "assistant":
+        input.push(...assistantItems(msg, param, legacyCalls));
+        break;
+      case "tool": {
+        if (typeof msg.tool_call_id !== "string" || !msg.tool_call_id) {
+          throw new InvalidRequestError("`tool_call_id` is required on tool messages", `${param}.tool_call_id`, "missing_required_parameter");
+        }
+        input.push({ type: "function_call_output", call_id: msg.tool_call_id, output: toolOutput(msg.content, `${param}.content`) });
+        break;
+      }
+      case "function": {
+        // legacy function result: pair it with the latest call of that name
+        const call = [...legacyCalls].reverse().find((c) => c.name === msg.name) ?? legacyCalls.at(-1);
+        if (!call) throw new InvalidRequestError("A `function` message must follow an assistant `function_call`", `${param}`, "invalid_value");
+        input.push({ type: "function_call_output", call_id: call.id, output: toolOutput(msg.content, `${param}.content`) });
+        break;
+      }
+      default:
+        throw new InvalidRequestError(
+          `\`${param}.role\` must be one of system, developer, user, assistant, tool, function; got ${JSON.stringify(msg.role)}`,
+          `${param}.role`,
+          "invalid_value",
+        );
+    }
+  });
+
+  const reasoningObj = req.reasoning && typeof req.reasoning === "object" ? (req.reasoning as Record<string, unknown>) : undefined;
+  const request = buildResponsesRequest(
+    {
+      model: req.model,
+      instructions,
+      input,
+      tools: chatTools(req.tools, req.functions),
+      toolChoice: chatToolChoice(req.tool_choice ?? legacyFunctionChoice(req.function_call)),
+      parallelToolCalls: typeof req.parallel_tool_calls === "boolean" ? req.parallel_tool_calls : undefined,
+      effort: [
+        { value: req.reasoning_effort, param: "reasoning_effort" },
+        { value: reasoningObj?.effort, param: "reasoning.effort" },
+      ],
+      summary: reasoningFormat === "none" ? "none" : typeof reasoningObj?.summary === "string" ? reasoningObj.summary : undefined,
+      textFormat: responseFormat(req.response_format),
+      verbosity: req.verbosity,
+      cacheKey: req.prompt_cache_key ?? req.user,
+      serviceTier: req.service_tier,
+    },
+    ctx,
+  );
+  const streamOptions = req.stream_options && typeof req.stream_options === "object" ? (req.stream_options as Record<string, unknown>) : {};
+  return { request, stream: req.stream === true, includeUsage: streamOptions.include_usage === true, reasoningFormat };
+}
+
+export function pickFormat(value: unknown, fallback: ReasoningFormat): ReasoningFormat {
+  if (value === undefined || value === null || value === "") return fallback;
+  if (typeof value === "string" && (REASONING_FORMATS as readonly string[]).includes(value)) return value as ReasoningFormat;
+  throw new InvalidRequestError(`\`reasoning_format\` must be one of ${REASONING_FORMATS.join(", ")}`, "reasoning_format", "invalid_value");
+}
+
+/** Text of a string or an array of text parts. */
+function textOf(content: unknown, param: string): string {
+  if (content === null || content === undefined) return "";
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) throw new InvalidRequestError(`\`${param}\` must be a string or an array of content parts`, param, "invalid_type");
+  return content
+    .map((part, i) => {
+      const p = part as Record<string, unknown>;
+      if (typeof part === "string") return part;
+      if (p?.type === "text" || p?.type === "input_text" || p?.type === "output_text") {
+        if (typeof p.text !== "string") throw new InvalidRequestError(`\`${param}[${i}].text\` must be a string`, `${param}[${i}].text`, "invalid_type");
+        return p.text;
+      }
+      if (p?.type === "refusal") return typeof p.refusal === "string" ? p.refusal : "";
+      throw new InvalidRequestError(`\`${param}[${i}]\` must be a text part here`, `${param}[${i}]`, "invalid_value");
+    })
+    .join("");
+}
+
+function userContent(content: unknown, param: string): Record<string, unknown>[] {
+  if (typeof content === "string") return [{ type: "input_text", text: content }];
+  if (!Array.isArray(content)) throw new InvalidRequestError(`\`${param}\` must be a string or an array of content parts`, param, "invalid_type");
+  return content.map((part, i) => contentPart(part, `${param}[${i}]`));
+}
+
+/** A user content part → a Responses input part (text, image, file). */
+function contentPart(part: unknown, param: string): Record<string, unknown> {
+  if (typeof part === "string") return { type: "input_text", text: part };
+  expectType(part, "object", param);
+  const p = part as Record<string, unknown>;
+  switch (p.type) {
+    case "text":
+    case "input_text":
+      if (typeof p.text !== "string") throw new InvalidRequestError(`\`${param}.text\` must be a string`, `${param}.text`, "invalid_type");
+      return { type: "input_text", text: p.text };
+    case "image_url":
+    case "input_image": {
+      const image = p.image_url;
+      const url = typeof image === "string" ? image : (image as Record<string, unknown> | undefined)?.url;
+      const detail = (typeof image === "object" && image ? (image as Record<string, unknown>).detail : undefined) ?? p.detail;
+      if (typeof url !== "string" || !/^(https?:|data:image\/)/.test(url)) {
+        throw new InvalidRequestError(`\`${param}.image_url.url\` must be an http(s) URL or a data:image/… URL`, `${param}.image_url.url`, "invalid_value");
+      }
+      return { type: "input_image", image_url: url, detail: ["low", "high", "auto"].includes(detail as string) ? detail : "auto" };
+    }
+    case "file": {
+      const file = (p.file ?? {}) as Record<string, unknown>;
+      if (typeof file.file_data !== "string") {
+        throw new InvalidRequestError("`file.file_data` (a data URL) is required; uploaded file ids are not supported", `${param}.file.file_data`, "invalid_value");
+      }
+      return { type: "input_file", file_data: file.file_data, filename: typeof file.filename === "string" ? file.filename : "file" };
+    }
+    default:
+      throw new InvalidRequestError(`Unsupported content part type ${JSON.stringify(p.type)} (text, image_url and file are supported)`, `${param}.type`, "invalid_value");
+  }
+}
+
+const THINK_BLOCK = /^\s*<think>[\s\S]*?<\/think>\s*/;
+
+function assistantItems(msg: Record<string, unknown>, param: string, legacyCalls: { id: string; name: string }[]): InputItem[] {
+  const items: InputItem[] = [];
+  // reasoning the proxy streamed as <think> comes back in the history: it is not the answer, so drop it
+  const text = textOf(msg.content, `${param}.content`).replace(THINK_BLOCK, "");
+  if (text) items.push({ type: "message", role: "assistant", content: [{ type: "output_text", text }] });
+  if (msg.tool_calls !== undefined && msg.tool_calls !== null) {
+    expectType(msg.tool_calls, "array", `${param}.tool_calls`);
+    (msg.tool_calls as unknown[]).forEach((raw, j) => {
+      const p = `${param}.tool_calls[${j}]`;
+      expectType(raw, "object", p);
+      const call = raw as Record<string, unknown>;
+      if (typeof call.id !== "string" || !call.id) throw new InvalidRequestError(`\`${p}.id\` is required`, `${p}.id`, "missing_required_parameter");
+      if (call.type === "custom") {
+        const custom = (call.custom ?? {}) as Record<string, unknown>;
+        items.push({ type: "custom_tool_call", call_id: call.id, name: String(custom.name ?? ""), input: String(custom.input ?? "") });
+        return;
+      }
+      const fn = (call.function ?? {}) as Record<string, unknown>;
+      if (typeof fn.name !== "string" || !fn.name) throw new InvalidRequestError(`\`${p}.function.name\` is required`, `${p}.function.name`, "missing_required_parameter");
+      const args = typeof fn.arguments === "string" ? fn.arguments : JSON.stringify(fn.arguments ?? {});
+      items.push({ type: "function_call", call_id: call.id, name: fn.name, arguments: args });
+    });
+  }
+  const legacy = msg.function_call as Record<string, unknown> | undefined;
+  if (legacy && typeof legacy === "object" && typeof legacy.name === "string") {
+    const id = `call_legacy_${legacyCalls.length}`;
+    legacyCalls.push({ id, name: legacy.name });
+    items.push({ type: "function_call", call_id: id, name: legacy.name, arguments: typeof legacy.arguments === "string" ? legacy.arguments : "{}" });
+  }
+  return items;
+}
+
+/** A tool result: plain text, or text and images when the client sent parts. */
+function toolOutput(content: unknown, param: string): string | Record<string, unknown>[] {
+  if (typeof content === "string") return content;
+  if (content === null || content === undefined) return "";
+  if (!Array.isArray(content)) return JSON.stringify(content);
+  const parts = content.map((part, i) => contentPart(part, `${param}[${i}]`));
+  return parts.every((p) => p.type === "input_text") ? parts.map((p) => p.text).join("") : parts;
+}
+
+function chatTools(tools: unknown, functions: unknown): Record<string, unknown>[] | undefined {
+  const out: Record<string, unknown>[] = [];
+  if (tools !== undefined && tools !== null) {
+    expectType(tools, "array", "tools");
+    (tools as unknown[]).forEach((raw, i) => {
+      const param = `tools[${i}]`;
+      expectType(raw, "object", param);
+      const tool = raw as Record<string, unknown>;
+      if (tool.type === "function") {
+        out.push(functionTool(tool.function, `${param}.function`));
+      } else if (tool.type === "custom") {
+        const custom = (tool.custom ?? {}) as Record<string, unknown>;
+        if (typeof custom.name !== "string") throw new InvalidRequestError(`\`${param}.custom.name\` is required`, `${param}.custom.name`, "missing_required_parameter");
+        out.push({ type: "custom", name: custom.name, ...(custom.description ? { description: custom.description } : {}), ...(custom.format ? { format: custom.format } : {}) });
+      } else {
+        throw new InvalidRequestError(`Unsupported tool type ${JSON.stringify(tool.type)}: use "function"`, `${param}.type`, "invalid_value");
+      }
+    });
+  }
+  if (Array.isArray(functions)) functions.forEach((fn, i) => out.push(functionTool(fn, `functions[${i}]`)));
+  return out.length ? out : undefined;
+}
+
+/** `{type:"function",function:{name,…}}` → the flat Responses shape `{type:"function",name,…}`. */
+function functionTool(fn: unknown, param: string): Record<string, unknown> {
+  expectType(fn, "object", param);
+  const f = fn as Record<string, unknown>;
+  if (typeof f.name !== "string" || !f.name) throw new InvalidRequestError(`\`${param}.name\` is required`, `${param}.name`, "missing_required_parameter");
+  const tool: Record<string, unknown> = { type: "function", name: f.name, parameters: f.parameters ?? { type: "object", properties: {} } };
+  if (typeof f.description === "string") tool.description = f.description;
+  tool.strict = f.strict === true;
+  return tool;
+}
+
+function chatToolChoice(choice: unknown): unknown {
+  if (choice === undefined || choice === null) return undefined;
+  if (choice === "auto" || choice === "none" || choice === "required") return choice;
+  if (typeof choice === "object") {
+    const c = choice as Record<string, unknown>;
+    const name = (c.function as Record<string, unknown> | undefined)?.name ?? c.name;
+    if ((c.type === "function" || c.type === undefined) && typeof name === "string") return { type: "function", name };
+    if (c.type === "custom" && typeof (c.custom as Record<string, unknown>)?.name === "string") {
+      return { type: "custom", name: (c.custom as Record<string, unknown>).name };
+    }
+    if (c.type === "allowed_tools") {
+      const allowed = (c.allowed_tools ?? c) as Record<string, unknown>;
+      const tools = Array.isArray(allowed.tools) ? allowed.tools : [];
+      return {
+        type: "allowed_tools",
+        mode: allowed.mode === "required" ? "required" : "auto",
+        tools: tools.map((t) => {
+          const tool = t as Record<string, unknown>;
+          return { type: "function", name: (tool.function as Record<string, unknown> | undefined)?.name ?? tool.name };
+        }),
+      };
+    }
+  }
+  throw new InvalidRequestError(
+    '`tool_choice` must be "auto", "none", "required" or {"type":"function","function":{"name":…}}',
+    "tool_choice",
+    "invalid_value",
+  );
+}
+
+function legacyFunctionChoice(choice: unknown): unknown {
+  if (choice === undefined || choice === null) return undefined;
+  if (choice === "auto" || choice === "none") return choice;
+  if (typeof choice === "object" && typeof (choice as Record<string, unknown>).name === "string") {
+    return { type: "function", function: { name: (choice as Record<string, unknown>).name } };
+  }
+  return choice;
+}
+
+function responseFormat(format: unknown): Record<string, unknown> | undefined {
+  if (format === undefined || format === null) return undefined;
+  expectType(format, "object", "response_format");
+  const f = format as Record<string, unknown>;
+  if (f.type === "text") return undefined;
+  if (f.type === "json_object") return { type: "json_object" };
+  if (f.type === "json_schema") {
+    const js = (f.json_schema ?? {}) as Record<string, unknown>;
+    if (!js.schema || typeof js.schema !== "object") {
+      throw new InvalidRequestError("`response_format.json_schema.schema` is required", "response_format.json_schema.schema", "missing_required_parameter");
+    }
+    return {
+      type: "json_schema",
+      name: typeof js.name === "string" && js.name ? js.name : "response",
+      schema: js.schema,
+      strict: js.strict === true,
+      ...(typeof js.description === "string" ? { description: js.description } : {}),
+    };
+  }
+  throw new InvalidRequestError("`response_format.type` must be text, json_object or json_schema", "response_format.type", "invalid_value");
+}

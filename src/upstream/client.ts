@@ -1,0 +1,234 @@
+import { arch, release, type as osType } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import { request, type Dispatcher } from "undici";
+import pkg from "../../package.json" with { type: "json" };
+import { CliError, NotSignedInError, ReloginRequiredError, errorMessage } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { AccessToken } from "../auth/token-manager.js";
+import { UpstreamError, usageLimitError } from "./errors.js";
+import { parseModelsResponse, type ModelInfo } from "./models.js";
+import { parseRateLimitHeaders, type RateLimitSnapshot } from "./rate-limits.js";
+import { parseUpstreamEvents, type UpstreamEvent } from "./sse.js";
+
+/** The Codex CLI version whose protocol this proxy speaks; sent as `client_version` to `/models`. */
+export const CODEX_CLIENT_VERSION = "0.169.0";
+export const ORIGINATOR = "codex_cli_rs";
+const USER_AGENT = `${ORIGINATOR}/${CODEX_CLIENT_VERSION} (${osType()} ${release()}; ${arch()}) codex-proxy/${pkg.version}`;
+
+export interface TokenSource {
+  getAccessToken(): Promise<AccessToken>;
+  refreshAfterUnauthorized(rejected: string): Promise<AccessToken>;
+}
+
+export interface UpstreamClientOptions {
+  /** e.g. https://chatgpt.com/backend-api/codex */
+  baseUrl: string;
+  tokens: TokenSource;
+  dispatcher: Dispatcher;
+  logger?: Logger;
+  /** called with the `x-codex-*` usage headers of every backend response */
+  onRateLimits?: (snapshot: RateLimitSnapshot) => void;
+  /** waits before retrying a 5xx or connection error @default [250, 750, 2000] */
+  retryDelaysMs?: number[];
+}
+
+export interface ResponseStreamOptions {
+  signal?: AbortSignal;
+  /** sent as `session-id`; the conversation's cache key */
+  sessionId?: string;
+}
+
+export interface UpstreamStream {
+  headers: Record<string, string | string[] | undefined>;
+  /** the events; the first one has already been received, so the stream is known to be alive */
+  events: AsyncIterable<UpstreamEvent>;
+}
+
+type Attempt = { ok: true; value: UpstreamStream } | { ok: false; error: UpstreamError; retry: boolean };
+
+/** Talks to the Codex backend: `POST /responses` (always streamed) and `GET /models`. Knows no client format. */
+export class UpstreamClient {
+  readonly #o: UpstreamClientOptions;
+  constructor(options: UpstreamClientOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Send a Responses request. 5xx and connection failures are retried with backoff, as long as nothing has
+   * been received; a 401 refreshes the token once and retries; 429 is never retried.
+   */
+  async createResponse(body: Record<string, unknown>, options: ResponseStreamOptions = {}): Promise<UpstreamStream> {
+    const payload = JSON.stringify(body);
+    let token = await this.#token();
+    let refreshed = false;
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.#attempt(payload, token, options);
+      if (result.ok) return result.value;
+      const { error } = result;
+      if (error.kind === "unauthorized" && !refreshed && error.extra.upstreamStatus === 401) {
+        refreshed = true;
+        this.#o.logger?.debug("The backend answered 401; refreshing the token and retrying once");
+        token = await this.#token(token.accessToken);
+        attempt--;
+        continue;
+      }
+      const delay = (this.#o.retryDelaysMs ?? [250, 750, 2000])[attempt];
+      if (!result.retry || delay === undefined || options.signal?.aborted) throw error;
+      this.#o.logger?.warn(`${error.message}; retrying in ${delay} ms`);
+      await sleep(delay, undefined, { signal: options.signal }).catch(() => {
+        throw error;
+      });
+    }
+  }
+
+  /** The account's models, from `GET {base}/models?client_version=…`. */
+  async listModels(signal?: AbortSignal): Promise<ModelInfo[]> {
+    const token = await this.#token();
+    const url = `${this.#o.baseUrl}/models?client_version=${CODEX_CLIENT_VERSION}`;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method: "GET",
+        headers: this.#headers(token, { accept: "application/json" }),
+        dispatcher: this.#o.dispatcher,
+        signal: AbortSignal.any([AbortSignal.timeout(15_000), ...(signal ? [signal] : [])]),
+      });
+    } catch (error) {
+      throw new UpstreamError("bad_gateway", `Cannot reach the Codex backend: ${errorMessage(error)}`);
+    }
+    this.#noteRateLimits(res.headers);
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw httpError(res.statusCode, text, res.headers);
+    try {
+      return parseModelsResponse(JSON.parse(text));
+    } catch (error) {
+      throw new UpstreamError("bad_gateway", `The Codex backend's model list is unreadable: ${errorMessage(error)}`);
+    }
+  }
+
+  async #token(rejected?: string): Promise<AccessToken> {
+    try {
+      return rejected === undefined ? await this.#o.tokens.getAccessToken() : await this.#o.tokens.refreshAfterUnauthorized(rejected);
+    } catch (error) {
+      if (error instanceof NotSignedInError || error instanceof ReloginRequiredError) {
+        throw new UpstreamError("unauthorized", error.message);
+      }
+      if (error instanceof CliError) throw new UpstreamError("unauthorized", error.message);
+      throw new UpstreamError("bad_gateway", errorMessage(error));
+    }
+  }
+
+  #headers(token: AccessToken, extra: Record<string, string>): Record<string, string> {
+    return {
+      authorization: `Bearer ${token.accessToken}`,
+      ...(token.accountId ? { "chatgpt-account-id": token.accountId } : {}),
+      originator: ORIGINATOR,
+      "user-agent": USER_AGENT,
+      ...extra,
+    };
+  }
+
+  #noteRateLimits(headers: Record<string, string | string[] | undefined>): void {
+    const snapshot = parseRateLimitHeaders(headers);
+    if (snapshot) this.#o.onRateLimits?.(snapshot);
+  }
+
+  async #attempt(payload: string, token: AccessToken, options: ResponseStreamOptions): Promise<Attempt> {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(`${this.#o.baseUrl}/responses`, {
+        method: "POST",
+        headers: this.#headers(token, {
+          accept: "text/event-stream",
+          "content-type": "application/json",
+          ...(options.sessionId ? { "session-id": options.sessionId, "x-client-request-id": options.sessionId } : {}),
+        }),
+        body: payload,
+        dispatcher: this.#o.dispatcher,
+        signal: options.signal,
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason ?? error;
+      return { ok: false, retry: true, error: new UpstreamError("bad_gateway", `Cannot reach the Codex backend: ${errorMessage(error)}`) };
+    }
+    this.#noteRateLimits(res.headers);
+    if (res.statusCode !== 200) {
+      const text = await res.body.text().catch(() => "");
+      const error = httpError(res.statusCode, text, res.headers);
+      return { ok: false, retry: res.statusCode >= 500, error };
+    }
+    // wait for the first event: a stream that dies before it can still be retried
+    const iterator = parseUpstreamEvents(res.body)[Symbol.asyncIterator]();
+    let first: IteratorResult<UpstreamEvent>;
+    try {
+      first = await iterator.next();
+    } catch (error) {
+      res.body.destroy();
+      if (options.signal?.aborted) throw options.signal.reason ?? error;
+      const upstream = error instanceof UpstreamError ? error : new UpstreamError("bad_gateway", `The Codex backend stream failed: ${errorMessage(error)}`);
+      return { ok: false, retry: true, error: upstream };
+    }
+    async function* events(): AsyncGenerator<UpstreamEvent> {
+      try {
+        if (!first.done) yield first.value;
+        for (;;) {
+          let next: IteratorResult<UpstreamEvent>;
+          try {
+            next = await iterator.next();
+          } catch (error) {
+            if (options.signal?.aborted) throw options.signal.reason ?? error;
+            throw error instanceof UpstreamError ? error : new UpstreamError("bad_gateway", `The Codex backend stream broke: ${errorMessage(error)}`);
+          }
+          if (next.done) return;
+          yield next.value;
+        }
+      } finally {
+        res.body.destroy(); // stop reading (and abort) as soon as the consumer is done or gone
+      }
+    }
+    return { ok: true, value: { headers: res.headers, events: events() } };
+  }
+}
+
+/** A non-200 answer of the backend → an {@link UpstreamError} with the backend's own words. */
+export function httpError(status: number, text: string, headers: Record<string, string | string[] | undefined> = {}): UpstreamError {
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // not JSON
+  }
+  const err = (body.error && typeof body.error === "object" ? body.error : {}) as Record<string, unknown>;
+  const detail =
+    (typeof body.detail === "string" && body.detail) ||
+    (typeof err.message === "string" && err.message) ||
+    (typeof body.message === "string" && body.message) ||
+    text.slice(0, 300) ||
+    `HTTP ${status}`;
+  const code = typeof err.code === "string" ? err.code : typeof err.type === "string" ? err.type : undefined;
+  if (status === 401 || status === 403) {
+    return new UpstreamError("unauthorized", `The Codex backend rejected the ChatGPT login (${status}: ${detail}). Sign in again: codex-proxy login`, {
+      upstreamStatus: status,
+    });
+  }
+  if (status === 429) {
+    if (err.type === "usage_limit_reached" || err.type === "usage_not_included" || code === "usage_limit_reached") {
+      return usageLimitError(err, (err.type as string) ?? code);
+    }
+    const retryAfter = Number(Array.isArray(headers["retry-after"]) ? headers["retry-after"][0] : headers["retry-after"]);
+    return new UpstreamError("rate_limited", `The Codex backend is rate limiting requests: ${detail}`, {
+      code,
+      retryAfterSec: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    });
+  }
+  if (status === 400 || status === 404 || status === 422) {
+    if (/model is not supported|model .*not (found|available)|unsupported model/i.test(detail)) {
+      return new UpstreamError("model_not_supported", detail, { code, upstreamStatus: status });
+    }
+    if (status === 404) return new UpstreamError("bad_gateway", `The Codex backend answered 404 (${detail}): check CODEX_PROXY_UPSTREAM_URL`, { upstreamStatus: status });
+    if (code === "context_length_exceeded") return new UpstreamError("context_length", detail, { code });
+    return new UpstreamError("invalid_request", `The Codex backend rejected the request: ${detail}`, { code, upstreamStatus: status });
+  }
+  if (status === 503) return new UpstreamError("overloaded", `The Codex backend is overloaded (503: ${detail})`, { code, upstreamStatus: status });
+  return new UpstreamError("bad_gateway", `The Codex backend failed (${status}: ${detail})`, { code, upstreamStatus: status });
+}

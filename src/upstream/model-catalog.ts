@@ -1,0 +1,88 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { errorMessage } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { BUNDLED_MODELS, type ModelInfo } from "./models.js";
+
+export interface CatalogSnapshot {
+  models: ModelInfo[];
+  /** backend: fetched for this account; cache: an earlier fetch saved on disk; bundled: the offline fallback */
+  source: "backend" | "cache" | "bundled";
+  fetchedAt: number | null;
+}
+
+export interface ModelCatalogOptions {
+  fetchModels: (signal?: AbortSignal) => Promise<ModelInfo[]>;
+  /** where the last good list is kept between runs */
+  cachePath?: string;
+  /** how long a fetched list is fresh @default 600_000 */
+  ttlMs?: number;
+  logger?: Logger;
+}
+
+/** The account's models: fetched from the backend, cached in memory and on disk, the bundled list when offline. */
+export class ModelCatalog {
+  readonly #o: ModelCatalogOptions;
+  #current?: CatalogSnapshot;
+  #inflight?: Promise<CatalogSnapshot>;
+  #failedAt = 0;
+
+  constructor(options: ModelCatalogOptions) {
+    this.#o = options;
+  }
+
+  async get(options: { refresh?: boolean } = {}): Promise<CatalogSnapshot> {
+    const ttl = this.#o.ttlMs ?? 600_000;
+    const now = Date.now();
+    const current = this.#current ?? this.#readDisk();
+    const fresh = current?.source !== "bundled" && current?.fetchedAt && now - current.fetchedAt < ttl;
+    if (current && fresh && !options.refresh) return current;
+    // after a failure, do not ask again on every request
+    if (current && !options.refresh && now - this.#failedAt < 30_000) return current;
+    this.#inflight ??= this.#fetch(current).finally(() => (this.#inflight = undefined));
+    return this.#inflight;
+  }
+
+  /** Forget the list (the backend said a model is unknown: the account may have changed). */
+  invalidate(): void {
+    if (this.#current) this.#current = { ...this.#current, fetchedAt: 0 };
+  }
+
+  async #fetch(fallback: CatalogSnapshot | undefined): Promise<CatalogSnapshot> {
+    try {
+      const models = await this.#o.fetchModels();
+      if (!models.length) throw new Error("the backend listed no models");
+      this.#current = { models, source: "backend", fetchedAt: Date.now() };
+      this.#writeDisk(this.#current);
+      return this.#current;
+    } catch (error) {
+      this.#failedAt = Date.now();
+      this.#o.logger?.debug(`Model list unavailable (${errorMessage(error)}); using the ${fallback ? fallback.source : "bundled"} list`);
+      this.#current = fallback ?? { models: BUNDLED_MODELS, source: "bundled", fetchedAt: null };
+      return this.#current;
+    }
+  }
+
+  #readDisk(): CatalogSnapshot | undefined {
+    if (!this.#o.cachePath) return undefined;
+    try {
+      const data = JSON.parse(readFileSync(this.#o.cachePath, "utf8")) as { fetchedAt?: number; models?: ModelInfo[] };
+      if (!Array.isArray(data.models) || !data.models.length || typeof data.fetchedAt !== "number") return undefined;
+      return (this.#current = { models: data.models, source: "cache", fetchedAt: data.fetchedAt });
+    } catch {
+      return undefined;
+    }
+  }
+
+  #writeDisk(snapshot: CatalogSnapshot): void {
+    if (!this.#o.cachePath) return;
+    try {
+      mkdirSync(dirname(this.#o.cachePath), { recursive: true, mode: 0o700 });
+      const tmp = `${this.#o.cachePath}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ fetchedAt: snapshot.fetchedAt, models: snapshot.models }, null, 2), { mode: 0o600 });
+      renameSync(tmp, this.#o.cachePath);
+    } catch (error) {
+      this.#o.logger?.debug(`Could not cache the model list: ${errorMessage(error)}`);
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/** One usage window (5-hour or weekly) as the backend reports it in `x-codex-*` headers. */
+export interface RateLimitWindow {
+  usedPercent: number;
+  windowMinutes: number | null;
+  /** epoch ms */
+  resetsAt: number | null;
+}
+
+export interface RateLimitSnapshot {
+  /** when these headers were seen, epoch ms */
+  observedAt: number;
+  primary: RateLimitWindow | null;
+  secondary: RateLimitWindow | null;
+  planType: string | null;
+  activeLimit: string | null;
+  credits: { hasCredits: boolean | null; unlimited: boolean | null; balance: string | null } | null;
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+const first = (headers: Headers, name: string): string | undefined => {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+const num = (value: string | undefined): number | null => {
+  if (value === undefined || value.trim() === "") return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+};
+
+const bool = (value: string | undefined): boolean | null =>
+  value === undefined ? null : value === "true" || value === "1" ? true : value === "false" || value === "0" ? false : null;
+
+function readWindow(headers: Headers, prefix: string, now: number): RateLimitWindow | null {
+  const used = num(first(headers, `${prefix}-used-percent`));
+  if (used === null) return null; // the window only counts when its percentage is present
+  const resetAt = num(first(headers, `${prefix}-reset-at`));
+  const resetAfter = num(first(headers, `${prefix}-reset-after-seconds`));
+  return {
+    usedPercent: used,
+    windowMinutes: num(first(headers, `${prefix}-window-minutes`)),
+    resetsAt: resetAt !== null ? resetAt * 1000 : resetAfter !== null ? now + resetAfter * 1000 : null,
+  };
+}
+
+/** The `x-codex-*` usage headers of a backend response; `undefined` when it carries none. */
+export function parseRateLimitHeaders(headers: Headers, now = Date.now()): RateLimitSnapshot | undefined {
+  const primary = readWindow(headers, "x-codex-primary", now);
+  const secondary = readWindow(headers, "x-codex-secondary", now);
+  if (!primary && !secondary) return undefined;
+  const hasCredits = bool(first(headers, "x-codex-credits-has-credits"));
+  const unlimited = bool(first(headers, "x-codex-credits-unlimited"));
+  const balance = first(headers, "x-codex-credits-balance") ?? null;
+  return {
+    observedAt: now,
+    primary,
+    secondary,
+    planType: first(headers, "x-codex-plan-type") ?? null,
+    activeLimit: first(headers, "x-codex-active-limit") ?? null,
+    credits: hasCredits === null && unlimited === null && balance === null ? null : { hasCredits, unlimited, balance },
+  };
+}

@@ -1,0 +1,62 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Logger } from "../logger.js";
+import type { RateLimitSnapshot } from "./rate-limits.js";
+
+/** The last Codex usage-limit headers seen, kept in memory and in `usage.json` for `codex-proxy status`. */
+export class UsageStore {
+  latest: RateLimitSnapshot | undefined;
+  #writeTimer?: NodeJS.Timeout;
+  #warned = new Set<string>();
+
+  constructor(
+    readonly path: string,
+    private readonly logger?: Logger,
+  ) {}
+
+  /** The last snapshot written by any process. */
+  read(): RateLimitSnapshot | undefined {
+    try {
+      return JSON.parse(readFileSync(this.path, "utf8")) as RateLimitSnapshot;
+    } catch {
+      return undefined;
+    }
+  }
+
+  record(snapshot: RateLimitSnapshot): void {
+    this.latest = snapshot;
+    this.#warnIfHigh(snapshot);
+    // many responses per second must not mean many writes
+    this.#writeTimer ??= setTimeout(() => {
+      this.#writeTimer = undefined;
+      this.flush();
+    }, 1000);
+    this.#writeTimer.unref();
+  }
+
+  flush(): void {
+    if (this.#writeTimer) clearTimeout(this.#writeTimer);
+    this.#writeTimer = undefined;
+    if (!this.latest) return;
+    try {
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      const tmp = `${this.path}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(this.latest, null, 2), { mode: 0o600 });
+      renameSync(tmp, this.path);
+    } catch (error) {
+      this.logger?.debug(`Could not save usage limits: ${(error as Error).message}`);
+    }
+  }
+
+  #warnIfHigh(snapshot: RateLimitSnapshot): void {
+    for (const [name, window] of [["5-hour", snapshot.primary], ["weekly", snapshot.secondary]] as const) {
+      if (!window) continue;
+      const key = `${name}:${window.resetsAt ?? ""}`;
+      if (window.usedPercent >= 90 && !this.#warned.has(key)) {
+        this.#warned.add(key);
+        const resets = window.resetsAt ? `; resets ${new Date(window.resetsAt).toLocaleString()}` : "";
+        this.logger?.warn(`Codex ${name} usage limit at ${Math.round(window.usedPercent)}%${resets}`);
+      }
+    }
+  }
+}

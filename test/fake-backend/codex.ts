@@ -1,0 +1,241 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { FakeIssuer } from "./issuer.js";
+import { readJwt } from "./jwt.js";
+import { responseSteps, sseFrame, type ResponseScript, type Step } from "./events.js";
+
+export interface FakeModel {
+  slug: string;
+  efforts: string[];
+  defaultEffort: string;
+  contextWindow: number;
+  visibility?: "list" | "hide";
+}
+
+/** What the fake answers to one `/responses` request: an HTTP error, or a stream of steps. */
+export type Reply = { status: number; body: unknown; headers?: Record<string, string> } | { steps: Step[] };
+
+export interface RecordedResponsesCall {
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+  /** the client went away before the stream ended */
+  aborted: boolean;
+  finished: boolean;
+}
+
+/** Backend fields the real Codex backend rejects with "Unsupported parameter". */
+const UNSUPPORTED = ["max_output_tokens", "max_tokens", "max_completion_tokens", "temperature", "top_p", "metadata", "user", "messages", "n", "seed", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "stop", "logit_bias"];
+
+/**
+ * A fake Codex backend (`/backend-api/codex/responses` and `/models`), strict where the real one is strict:
+ * bearer token and account header, `stream:true`, `store:false`, an `instructions` string, known models and
+ * efforts, flattened tools, no unresolvable item ids, no unsupported parameters. It always sends the
+ * `x-codex-*` usage headers.
+ */
+export class FakeCodex {
+  models: FakeModel[] = [
+    { slug: "gpt-5.5", efforts: ["low", "medium", "high", "xhigh"], defaultEffort: "medium", contextWindow: 272_000 },
+    { slug: "gpt-5.6-sol", efforts: ["low", "medium", "high", "xhigh", "max", "ultra"], defaultEffort: "low", contextWindow: 372_000 },
+    { slug: "gpt-5.4-mini", efforts: ["low", "medium", "high", "xhigh"], defaultEffort: "medium", contextWindow: 272_000 },
+    { slug: "codex-auto-review", efforts: ["low", "medium", "high", "xhigh"], defaultEffort: "medium", contextWindow: 272_000, visibility: "hide" },
+  ];
+  /** replies used before the default behaviour, one per request */
+  readonly queue: Reply[] = [];
+  /** computes the reply when the queue is empty; the default answers from `[[scenario:…]]` markers */
+  respond: (body: Record<string, unknown>) => Reply = (body) => scenarioReply(body);
+  readonly calls: RecordedResponsesCall[] = [];
+  modelsCalls = 0;
+  /** answer /models with this status instead (e.g. 500 for "backend down") */
+  modelsStatus = 200;
+  usage = { primary: 12.5, secondary: 40 };
+
+  constructor(private readonly issuer: FakeIssuer) {}
+
+  rateLimitHeaders(): Record<string, string> {
+    const now = Math.floor(Date.now() / 1000);
+    return {
+      "x-codex-primary-used-percent": String(this.usage.primary),
+      "x-codex-primary-window-minutes": "300",
+      "x-codex-primary-reset-at": String(now + 2 * 3600),
+      "x-codex-primary-reset-after-seconds": "7200",
+      "x-codex-secondary-used-percent": String(this.usage.secondary),
+      "x-codex-secondary-window-minutes": "10080",
+      "x-codex-secondary-reset-at": String(now + 3 * 86_400),
+      "x-codex-secondary-reset-after-seconds": String(3 * 86_400),
+      "x-codex-plan-type": this.issuer.account.plan,
+    };
+  }
+
+  /** Returns false when the path is not the backend's. */
+  async handle(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, body: string): Promise<boolean> {
+    if (!path.startsWith("/backend-api/codex/")) return false;
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { "content-type": "application/json", ...this.rateLimitHeaders(), ...headers });
+      res.end(JSON.stringify(payload));
+    };
+    const auth = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ""))?.[1];
+    if (!auth || !this.issuer.isValidAccessToken(auth)) {
+      res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ detail: "Unauthorized" }));
+      return true;
+    }
+    const claims = readJwt(auth)?.["https://api.openai.com/auth"] as Record<string, unknown> | undefined;
+    if (req.headers["chatgpt-account-id"] !== claims?.chatgpt_account_id) {
+      send(403, { detail: "chatgpt-account-id does not match the token" });
+      return true;
+    }
+    if (req.method === "GET" && path === "/backend-api/codex/models") {
+      this.modelsCalls++;
+      if (!query.get("client_version")) send(400, { detail: "client_version is required" });
+      else if (this.modelsStatus !== 200) send(this.modelsStatus, { detail: "models unavailable" });
+      else send(200, { models: this.models.map(modelInfo) });
+      return true;
+    }
+    if (req.method === "POST" && path === "/backend-api/codex/responses") {
+      await this.#responses(req, res, body, send);
+      return true;
+    }
+    send(404, { detail: "Not Found" });
+    return true;
+  }
+
+  async #responses(req: IncomingMessage, res: ServerResponse, raw: string, send: (s: number, p: unknown, h?: Record<string, string>) => void) {
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      return send(400, { detail: "Invalid JSON body" });
+    }
+    const call: RecordedResponsesCall = { headers: req.headers, body, aborted: false, finished: false };
+    this.calls.push(call);
+    const problem = this.#validate(body);
+    if (problem) return send(400, { detail: problem });
+    const reply = this.queue.shift() ?? this.respond(body);
+    if ("status" in reply) return send(reply.status, reply.body, reply.headers);
+
+    res.on("close", () => {
+      if (!res.writableFinished) call.aborted = true;
+    });
+    // the real backend has been seen omitting content-type on its SSE body
+    res.writeHead(200, { ...this.rateLimitHeaders(), "cache-control": "no-cache" });
+    for (const step of reply.steps) {
+      if (call.aborted || res.destroyed) return;
+      if ("pause" in step) await new Promise((r) => setTimeout(r, step.pause));
+      else if ("cut" in step) {
+        // let what was written reach the client first, then drop the connection
+        await new Promise((r) => setTimeout(r, 30));
+        return void res.socket?.destroy();
+      }
+      else if ("raw" in step) res.write(step.raw);
+      else res.write(sseFrame(step.event));
+    }
+    call.finished = true;
+    res.end();
+  }
+
+  #validate(body: Record<string, unknown>): string | undefined {
+    if (body.stream !== true) return "Stream must be set to true";
+    if (body.store !== false) return "Store must be set to false";
+    if (!("instructions" in body)) return "Instructions are required";
+    if (typeof body.instructions !== "string") return "Instructions are not valid";
+    for (const key of UNSUPPORTED) if (key in body) return `Unsupported parameter: ${key}`;
+    const model = this.models.find((m) => m.slug === body.model);
+    if (!model) return `The '${String(body.model)}' model is not supported when using Codex with a ChatGPT account.`;
+    const effort = (body.reasoning as Record<string, unknown> | undefined)?.effort;
+    if (effort !== undefined && !model.efforts.includes(String(effort))) {
+      return `Unsupported value: '${String(effort)}' is not supported with the '${model.slug}' model. Supported values are: ${model.efforts.map((e) => `'${e}'`).join(", ")}.`;
+    }
+    if (!Array.isArray(body.input)) return "Invalid type for 'input': expected an array";
+    for (const [i, item] of (body.input as Record<string, unknown>[]).entries()) {
+      if (item.type === "item_reference" || (item.type === "reasoning" && item.id && !item.encrypted_content)) {
+        return `Item with id '${String(item.id)}' not found. Items are not persisted when \`store\` is set to false.`;
+      }
+      if (item.type === "message" && item.role === "system") return "System messages are not allowed";
+      if (item.type === "message" && !Array.isArray(item.content) && typeof item.content !== "string") return `Invalid 'input[${i}].content'`;
+    }
+    for (const [i, tool] of ((body.tools as Record<string, unknown>[] | undefined) ?? []).entries()) {
+      if ((tool.type === "function" || tool.type === "custom") && typeof tool.name !== "string") return `Missing required parameter: 'tools[${i}].name'.`;
+    }
+    return undefined;
+  }
+}
+
+function modelInfo(m: FakeModel): Record<string, unknown> {
+  return {
+    slug: m.slug,
+    display_name: m.slug.toUpperCase(),
+    description: `${m.slug} (fake)`,
+    default_reasoning_level: m.defaultEffort,
+    supported_reasoning_levels: m.efforts.map((effort) => ({ effort, description: effort })),
+    context_window: m.contextWindow,
+    visibility: m.visibility ?? "list",
+    supported_in_api: true,
+    priority: 0,
+    supports_reasoning_summaries: true,
+    support_verbosity: true,
+    default_verbosity: "low",
+    input_modalities: ["text", "image"],
+  };
+}
+
+/** The last user text of a Responses input. */
+export function lastUserText(body: Record<string, unknown>): string {
+  const input = (body.input as Record<string, unknown>[] | undefined) ?? [];
+  for (let i = input.length - 1; i >= 0; i--) {
+    const item = input[i]!;
+    if (item.type === "message" && item.role === "user") {
+      const content = item.content;
+      if (typeof content === "string") return content;
+      return (content as Record<string, unknown>[]).map((c) => (c.type === "input_text" ? String(c.text) : "")).join("");
+    }
+  }
+  return "";
+}
+
+/**
+ * The default reply. A `[[scenario:NAME]]` marker in the last user message picks a behaviour, so a real client
+ * can drive every path: text (default), reasoning, tool, parallel_tools, failed, context, incomplete, filter,
+ * usage_limit, rate_limit, error500, cut, malformed, slow.
+ */
+export function scenarioReply(body: Record<string, unknown>): Reply {
+  const text = lastUserText(body);
+  const scenario = /\[\[scenario:([\w-]+)\]\]/.exec(text)?.[1] ?? "text";
+  const model = String(body.model);
+  const summary = (body.reasoning as Record<string, unknown> | undefined)?.summary;
+  const reasoning = summary ? ["**Thinking** about the question.", "Deciding on an answer."] : undefined;
+  const answer = `You said: ${text.replace(/\[\[scenario:[\w-]+\]\]/, "").trim()}`;
+  const steps = (script: ResponseScript): Reply => ({ steps: responseSteps(model, script) });
+  const tools = ((body.tools as Record<string, unknown>[] | undefined) ?? []).filter((t) => t.type === "function");
+  const toolName = (i: number) => String(tools[i]?.name ?? tools[0]?.name ?? "get_weather");
+  switch (scenario) {
+    case "reasoning":
+      return steps({ reasoning: ["**Planning** the reply.", "Checking the details."], text: answer });
+    case "tool":
+      return steps({ reasoning, calls: [{ name: toolName(0), arguments: '{"city":"Paris","unit":"celsius"}' }] });
+    case "parallel_tools":
+      return steps({ calls: [{ name: toolName(0), arguments: '{"city":"Paris"}' }, { name: toolName(1), arguments: '{"city":"Tokyo"}' }] });
+    case "failed":
+      return steps({ text: "Partial", failed: { code: "server_error", message: "Something went wrong upstream" } });
+    case "context":
+      return steps({ failed: { code: "context_length_exceeded", message: "Your input exceeds the context window of this model." } });
+    case "incomplete":
+      return steps({ text: "Truncated answ", incomplete: "max_output_tokens" });
+    case "filter":
+      return steps({ text: "Filtered", incomplete: "content_filter" });
+    case "usage_limit":
+      return {
+        status: 429,
+        body: { error: { type: "usage_limit_reached", plan_type: "pro", resets_at: Math.floor(Date.now() / 1000) + 3600, message: "The usage limit has been reached" } },
+      };
+    case "rate_limit":
+      return { status: 429, body: { error: { type: "rate_limit_exceeded", message: "Too many requests" } }, headers: { "retry-after": "7" } };
+    case "error500":
+      return { status: 500, body: { detail: "Internal Server Error" } };
+    case "cut":
+      return steps({ text: "This stream is cut off before the end", cutAfter: 6 });
+    case "malformed":
+      return { steps: [...responseSteps(model, { text: "Broken stream" }).slice(0, 6), { pause: 20 }, { raw: "data: {not json\n\n" }] };
+    case "slow":
+      return steps({ text: answer, delay: 50 });
+    default:
+      return steps({ reasoning, text: answer });
+  }
+}

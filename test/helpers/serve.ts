@@ -1,0 +1,48 @@
+import { writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { FakeBackend } from "../fake-backend/index.js";
+import { cliEnv, startCli, tempDir, type CliRun } from "./cli.js";
+
+export interface ServeHandle {
+  url: string;
+  run: CliRun;
+  configDir: string;
+  env: NodeJS.ProcessEnv;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+/** Sign in (write a store with fresh tokens from the fake issuer) and return its config dir. */
+export function signedInConfigDir(fake: FakeBackend, accessTtl = 3600): { configDir: string; refreshToken: string } {
+  const configDir = join(tempDir(), "config");
+  mkdirSync(configDir, { recursive: true, mode: 0o700 });
+  const tokens = fake.issuer.issueTokens(accessTtl);
+  writeFileSync(
+    join(configDir, "auth.json"),
+    JSON.stringify({ tokens: { ...tokens, account_id: fake.issuer.account.accountId }, last_refresh: new Date().toISOString(), method: "browser" }),
+    { mode: 0o600 },
+  );
+  return { configDir, refreshToken: tokens.refresh_token };
+}
+
+/** Start the built `codex-proxy serve` on a free port against the fake backend. */
+export async function startServe(fake: FakeBackend, args: string[] = [], options: { configDir?: string; env?: Record<string, string> } = {}): Promise<ServeHandle> {
+  const configDir = options.configDir ?? signedInConfigDir(fake).configDir;
+  const env = cliEnv({
+    CODEX_PROXY_AUTH_URL: fake.issuerUrl,
+    CODEX_PROXY_UPSTREAM_URL: fake.upstreamUrl,
+    CODEX_PROXY_CONFIG_DIR: configDir,
+    ...options.env,
+  });
+  const run = startCli(["serve", "--port", "0", ...args], env);
+  const [, url] = await run.waitFor(/listening on (http:\/\/[^\s]+)/, 15_000);
+  return {
+    url: url!,
+    run,
+    configDir,
+    env,
+    async stop(signal = "SIGTERM") {
+      if (run.child.exitCode === null) run.child.kill(signal);
+      return run.exited;
+    },
+  };
+}
