@@ -147,8 +147,8 @@ describe("POST /v1/chat/completions through the openai SDK", () => {
     it("rejects an effort the model does not support, naming the valid ones", async () => {
       const error = await client.chat.completions.create({ model: "gpt-5.5", reasoning_effort: "ultra" as never, messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-      expect((error as OpenAI.APIError).message).toContain("Valid efforts: low, medium, high, xhigh");
-      expect((error as OpenAI.APIError).param).toBe("reasoning_effort");
+      expect((error as InstanceType<typeof OpenAI.APIError>).message).toContain("Valid efforts: low, medium, high, xhigh");
+      expect((error as InstanceType<typeof OpenAI.APIError>).param).toBe("reasoning_effort");
     });
   });
 
@@ -180,7 +180,7 @@ describe("POST /v1/chat/completions through the openai SDK", () => {
         parallel_tool_calls: true,
       });
       const calls = res.choices[0]!.message.tool_calls!;
-      expect(calls.map((c) => c.function.name)).toEqual(["get_weather", "get_time"]);
+      expect(calls.map((c) => (c as OpenAI.ChatCompletionMessageFunctionToolCall).function.name)).toEqual(["get_weather", "get_time"]);
       expect(new Set(calls.map((c) => c.id)).size).toBe(2);
       expect(res.choices[0]!.message.content).toBeNull();
       expect(lastCall().body.tool_choice).toEqual({ type: "function", name: "get_weather" });
@@ -272,7 +272,7 @@ describe("errors in the OpenAI shape", () => {
   });
 
   it("an unknown model is a 400 that lists the account's models", async () => {
-    const error = (await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e)) as OpenAI.APIError;
+    const error = (await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(error.status).toBe(400);
     expect(error.message).toMatch(/'gpt-4o' is not available .* Available models: gpt-5\.5, gpt-5\.6-sol, gpt-5\.4-mini/);
     expect(error.code).toBe("model_not_found");
@@ -295,7 +295,7 @@ describe("errors in the OpenAI shape", () => {
   });
 
   it("other 429s keep the backend's retry-after", async () => {
-    const error = (await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "[[scenario:rate_limit]]" }] }).catch((e: unknown) => e)) as OpenAI.APIError;
+    const error = (await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "[[scenario:rate_limit]]" }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(error.status).toBe(429);
     expect(error.headers?.get("retry-after")).toBe("7");
   });
@@ -310,13 +310,13 @@ describe("errors in the OpenAI shape", () => {
 
   it("a backend that keeps failing is a 502", async () => {
     for (let i = 0; i < 4; i++) fake.codex.queue.push({ status: 500, body: { detail: "down" } });
-    const error = (await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e)) as OpenAI.APIError;
+    const error = (await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(error.status).toBe(502);
     expect(error.message).toContain("The Codex backend failed (500: down)");
   });
 
   it("a context-length failure before any output is a 400 when not streaming", async () => {
-    const error = (await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "[[scenario:context]]" }] }).catch((e: unknown) => e)) as OpenAI.APIError;
+    const error = (await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "[[scenario:context]]" }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(error.status).toBe(400);
     expect(error.message).toContain("exceeds the context window");
   });
@@ -363,7 +363,7 @@ describe("GET /v1/models", () => {
     expect(ids).not.toContain("gpt-5.5-ultra");
     expect(ids).not.toContain("codex-auto-review");
     expect((await client.models.retrieve("gpt-5.5-high")).id).toBe("gpt-5.5-high");
-    const missing = (await client.models.retrieve("nope").catch((e: unknown) => e)) as OpenAI.APIError;
+    const missing = (await client.models.retrieve("nope").catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(missing.status).toBe(404);
   });
 
