@@ -6,7 +6,6 @@ export interface ChatCompletion {
   object: "chat.completion";
   created: number;
   model: string;
-  system_fingerprint: null;
   choices: {
     index: 0;
     message: {
@@ -57,7 +56,6 @@ export function aggregateChatChunks(chunks: ChatChunk[], usage: ChatUsage): Chat
     object: "chat.completion",
     created: first?.created ?? Math.floor(Date.now() / 1000),
     model: first?.model ?? "",
-    system_fingerprint: null,
     choices: [{ index: 0, message, finish_reason: finish, logprobs: null }],
     usage,
   };

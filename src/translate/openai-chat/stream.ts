@@ -23,7 +23,6 @@ export interface ChatChunk {
   object: "chat.completion.chunk";
   created: number;
   model: string;
-  system_fingerprint: null;
   choices: { index: 0; delta: ChatDelta; finish_reason: FinishReason | null; logprobs: null }[];
   usage?: ChatUsage | null;
 }
@@ -117,7 +116,6 @@ export class ChatStreamTranslator {
       object: "chat.completion.chunk",
       created: this.#o.created,
       model: this.#o.model,
-      system_fingerprint: null,
       choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
     };
   }
