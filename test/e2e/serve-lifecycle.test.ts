@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -73,6 +73,48 @@ describe("tokens while serving", () => {
       writeFileSync(store, saved, { mode: 0o600 });
       expect((await chat(serve.url)).status).toBe(200);
     } finally {
+      await serve.stop();
+    }
+  });
+});
+
+describe("models and usage", () => {
+  it("saves the backend's usage-limit headers to usage.json", async () => {
+    const serve = await startServe(fake);
+    try {
+      expect((await chat(serve.url)).status).toBe(200);
+      const path = join(serve.configDir, "usage.json");
+      let usage: Record<string, { usedPercent: number; windowMinutes: number }> | undefined;
+      for (let i = 0; i < 40 && !usage; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        try {
+          usage = JSON.parse(readFileSync(path, "utf8"));
+        } catch {
+          // not written yet
+        }
+      }
+      expect(usage?.primary).toMatchObject({ usedPercent: 12.5, windowMinutes: 300 });
+      expect(usage?.secondary).toMatchObject({ usedPercent: 40, windowMinutes: 10080 });
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  it("falls back to the bundled model list when the backend's /models fails, and lets the backend judge names", async () => {
+    fake.codex.modelsStatus = 500;
+    const serve = await startServe(fake);
+    try {
+      const models = (await (await fetch(`${serve.url}/v1/models`)).json()) as { data: { id: string }[] };
+      expect(models.data.map((m) => m.id)).toContain("gpt-5.6-terra");
+      const res = await fetch(`${serve.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }),
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/'gpt-4o' is not available.*Available models/);
+    } finally {
+      fake.codex.modelsStatus = 200;
       await serve.stop();
     }
   });

@@ -1,0 +1,139 @@
+import { describe, expect, it } from "vitest";
+import { chatToResponses } from "../../src/translate/openai-chat/request.js";
+import { ChatStreamTranslator } from "../../src/translate/openai-chat/stream.js";
+import { aggregateChatChunks } from "../../src/translate/openai-chat/aggregate.js";
+import { splitEffortSuffix } from "../../src/translate/model-name.js";
+import { InvalidRequestError } from "../../src/translate/errors.js";
+import type { TranslateContext } from "../../src/translate/responses/build.js";
+import { BUNDLED_MODELS } from "../../src/upstream/models.js";
+import { responseSteps } from "../fake-backend/events.js";
+
+const ctx: TranslateContext = { models: BUNDLED_MODELS, modelsAuthoritative: true, defaults: { summary: "auto", format: "think-tags" } };
+const translate = (body: Record<string, unknown>) => chatToResponses({ model: "gpt-5.5", ...body }, ctx);
+
+describe("chatToResponses", () => {
+  it("sends a neutral instruction when there is no system message", () => {
+    expect(translate({ messages: [{ role: "user", content: "hi" }] }).request.instructions).toBe("You are a helpful assistant.");
+  });
+
+  it("pairs legacy function calls and results", () => {
+    const { request } = translate({
+      messages: [
+        { role: "user", content: "x" },
+        { role: "assistant", content: null, function_call: { name: "lookup", arguments: '{"q":1}' } },
+        { role: "function", name: "lookup", content: "found" },
+      ],
+      functions: [{ name: "lookup", parameters: { type: "object" } }],
+      function_call: { name: "lookup" },
+    });
+    expect(request.input.slice(1)).toEqual([
+      { type: "function_call", call_id: "call_legacy_0", name: "lookup", arguments: '{"q":1}' },
+      { type: "function_call_output", call_id: "call_legacy_0", output: "found" },
+    ]);
+    expect(request.tools).toEqual([{ type: "function", name: "lookup", parameters: { type: "object" }, strict: false }]);
+    expect(request.tool_choice).toEqual({ type: "function", name: "lookup" });
+  });
+
+  it("drops <think> blocks the proxy produced earlier from assistant history", () => {
+    const { request } = translate({
+      messages: [
+        { role: "user", content: "q" },
+        { role: "assistant", content: "<think>\nplanning\n</think>\n\nThe answer" },
+        { role: "user", content: "more" },
+      ],
+    });
+    expect(request.input[1]).toEqual({ type: "message", role: "assistant", content: [{ type: "output_text", text: "The answer" }] });
+  });
+
+  it("keeps images in tool results as parts", () => {
+    const { request } = translate({
+      messages: [
+        { role: "assistant", tool_calls: [{ id: "c1", type: "function", function: { name: "shot", arguments: "{}" } }] },
+        { role: "tool", tool_call_id: "c1", content: [{ type: "text", text: "see" }, { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } }] },
+      ],
+    });
+    expect(request.input[1]).toEqual({
+      type: "function_call_output",
+      call_id: "c1",
+      output: [{ type: "input_text", text: "see" }, { type: "input_image", image_url: "data:image/png;base64,AAAA", detail: "auto" }],
+    });
+  });
+
+  it("names the field of every bad input", () => {
+    const bad: [Record<string, unknown>, string][] = [
+      [{ messages: [{ role: "user", content: [{ type: "audio" }] }] }, "messages[0].content[0].type"],
+      [{ messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "ftp://x" } }] }] }, "messages[0].content[0].image_url.url"],
+      [{ messages: [{ role: "tool", content: "x" }] }, "messages[0].tool_call_id"],
+      [{ messages: [{ role: "user", content: "x" }], tools: [{ type: "retrieval" }] }, "tools[0].type"],
+      [{ messages: [{ role: "user", content: "x" }], tools: [{ type: "function", function: {} }] }, "tools[0].function.name"],
+      [{ messages: [{ role: "user", content: "x" }], tool_choice: 42 }, "tool_choice"],
+      [{ messages: [{ role: "user", content: "x" }], response_format: { type: "xml" } }, "response_format.type"],
+      [{ messages: [{ role: "user", content: "x" }], verbosity: "loud" }, "verbosity"],
+      [{ messages: [{ role: "user", content: "x" }], reasoning_format: "html" }, "reasoning_format"],
+      [{ messages: [{ role: "user", content: "x" }], reasoning_effort: 3 }, "reasoning_effort"],
+    ];
+    for (const [body, param] of bad) {
+      const error = (() => {
+        try {
+          translate(body);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error, JSON.stringify(body)).toBeInstanceOf(InvalidRequestError);
+      expect((error as InvalidRequestError).param).toBe(param);
+    }
+  });
+
+  it("lets the backend decide about unknown models when only the bundled list is known", () => {
+    const offline = { ...ctx, modelsAuthoritative: false };
+    expect(chatToResponses({ model: "gpt-7-preview-high", messages: [{ role: "user", content: "x" }] }, offline).request).toMatchObject({
+      model: "gpt-7-preview",
+      reasoning: { effort: "high" },
+    });
+  });
+});
+
+describe("splitEffortSuffix", () => {
+  it("recognises the suffix forms and leaves model names alone", () => {
+    expect(splitEffortSuffix("gpt-5.5-xhigh")).toEqual({ model: "gpt-5.5", effort: "xhigh" });
+    expect(splitEffortSuffix("gpt-5.4/medium")).toEqual({ model: "gpt-5.4", effort: "medium" });
+    expect(splitEffortSuffix("gpt-5.5(LOW)")).toEqual({ model: "gpt-5.5", effort: "low" });
+    expect(splitEffortSuffix("gpt-5.4-mini")).toEqual({ model: "gpt-5.4-mini" });
+    expect(splitEffortSuffix("gpt-5.6-luna")).toEqual({ model: "gpt-5.6-luna" });
+  });
+});
+
+describe("ChatStreamTranslator", () => {
+  const run = (steps: ReturnType<typeof responseSteps>, format: "think-tags" | "reasoning_content" | "none" = "think-tags") => {
+    const t = new ChatStreamTranslator({ id: "chatcmpl-1", created: 1, model: "m", reasoningFormat: format, includeUsage: true });
+    const chunks = steps.flatMap((s) => ("event" in s ? t.push(s.event as never) : []));
+    return { t, chunks, completion: aggregateChatChunks(chunks, t.usage!) };
+  };
+
+  it("closes <think> before a tool call that follows reasoning", () => {
+    const { completion } = run(responseSteps("m", { reasoning: ["why"], calls: [{ name: "f", arguments: "{}" }] }));
+    expect(completion.choices[0]!.message.content).toBe("<think>\nwhy\n</think>\n\n");
+    expect(completion.choices[0]!.message.tool_calls).toHaveLength(1);
+    expect(completion.choices[0]!.finish_reason).toBe("tool_calls");
+  });
+
+  it("uses the done item when the backend sent no deltas", () => {
+    const t = new ChatStreamTranslator({ id: "x", created: 1, model: "m", reasoningFormat: "none", includeUsage: false });
+    const chunks = [
+      ...t.push({ type: "response.output_item.done", item: { type: "message", id: "msg_1", content: [{ type: "output_text", text: "whole" }] } }),
+      ...t.push({ type: "response.output_item.done", output_index: 1, item: { type: "function_call", id: "fc_1", call_id: "call_9", name: "g", arguments: '{"a":1}' } }),
+      ...t.push({ type: "response.completed", response: { usage: null } }),
+    ];
+    const c = aggregateChatChunks(chunks, t.usage!);
+    expect(c.choices[0]!.message.content).toBe("whole");
+    expect(c.choices[0]!.message.tool_calls).toEqual([{ id: "call_9", type: "function", function: { name: "g", arguments: '{"a":1}' } }]);
+    expect(c.usage.total_tokens).toBe(0);
+  });
+
+  it("ends with a usage chunk with empty choices when asked", () => {
+    const { chunks } = run(responseSteps("m", { text: "hi" }));
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 120 } });
+    expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe("stop");
+  });
+});
