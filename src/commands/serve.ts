@@ -57,6 +57,7 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
     reasoningSummary: config.reasoningSummary,
     reasoningFormat: config.reasoningFormat,
     defaultModel: config.defaultModel,
+    claudeModel: config.claudeModel,
     bodyLimit: parseSize(flags.bodyLimit ?? "50mb"),
   };
 

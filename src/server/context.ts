@@ -1,29 +1,18 @@
 import type { Logger } from "../logger.js";
-import type { ReasoningFormat } from "../translate/responses/types.js";
+import type { Config } from "../config.js";
 import type { TranslateContext } from "../translate/responses/build.js";
 import type { UpstreamClient } from "../upstream/client.js";
 import type { ModelCatalog } from "../upstream/model-catalog.js";
 import type { UsageStore } from "../upstream/usage-store.js";
 
-/** Server settings, resolved from flags, environment, config file and defaults. */
-export interface ServeOptions {
-  /** @default 8787 */
-  port: number;
-  /** @default "127.0.0.1" */
-  host: string;
-  /** keys clients must send; none means no key is required */
-  apiKeys: string[];
-  /** allowed CORS origins ("*" for any); none means CORS is off */
-  corsOrigins: string[];
-  reasoningEffort?: string;
-  /** @default "auto" */
-  reasoningSummary: string;
-  /** @default "think-tags" */
-  reasoningFormat: ReasoningFormat;
-  defaultModel?: string;
+/** Server settings: the resolved {@link Config} fields `serve` uses, plus its own. */
+export type ServeOptions = Pick<
+  Config,
+  "port" | "host" | "apiKeys" | "corsOrigins" | "reasoningEffort" | "reasoningSummary" | "reasoningFormat" | "defaultModel" | "claudeModel"
+> & {
   /** largest accepted request body, bytes @default 50 MB */
   bodyLimit: number;
-}
+};
 
 /** Everything a route needs; built once per server, no module-level state. */
 export interface ServerContext {
