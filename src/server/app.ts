@@ -3,6 +3,7 @@ import { isAuthorized } from "./api-key.js";
 import type { ServerContext } from "./context.js";
 import { describeError, errorResponse, familyOf } from "./errors.js";
 import { registerOpenAIRoutes } from "./routes/openai.js";
+import { registerResponsesRoutes } from "./routes/responses.js";
 import { registerUtilityRoutes } from "./routes/utility.js";
 
 const OPEN_PATHS = new Set(["/", "/health"]);
@@ -40,6 +41,7 @@ export function createApp(ctx: ServerContext): H3 {
 
   registerUtilityRoutes(app, ctx);
   registerOpenAIRoutes(app, ctx);
+  registerResponsesRoutes(app, ctx);
   return app;
 }
 

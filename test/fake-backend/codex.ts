@@ -204,12 +204,18 @@ export function scenarioReply(body: Record<string, unknown>): Reply {
   const answer = `You said: ${text.replace(/\[\[scenario:[\w-]+\]\]/, "").trim()}`;
   const steps = (script: ResponseScript): Reply => ({ steps: responseSteps(model, script) });
   const tools = ((body.tools as Record<string, unknown>[] | undefined) ?? []).filter((t) => t.type === "function");
+  // like a real model: after a tool result, answer with what the tool said
+  const last = (body.input as Record<string, unknown>[] | undefined)?.at(-1);
+  if (last?.type === "function_call_output") {
+    const output = typeof last.output === "string" ? last.output : JSON.stringify(last.output);
+    return steps({ text: `Tool result: ${output.slice(0, 60)}` });
+  }
   const toolName = (i: number) => String(tools[i]?.name ?? tools[0]?.name ?? "get_weather");
   switch (scenario) {
     case "reasoning":
       return steps({ reasoning: ["**Planning** the reply.", "Checking the details."], text: answer });
     case "tool":
-      return steps({ reasoning, calls: [{ name: toolName(0), arguments: '{"city":"Paris","unit":"celsius"}' }] });
+      return steps({ reasoning, calls: [{ name: toolName(0), arguments: toolName(0) === "exec_command" ? '{"cmd":"echo hi-from-tool"}' : '{"city":"Paris","unit":"celsius"}' }] });
     case "parallel_tools":
       return steps({ calls: [{ name: toolName(0), arguments: '{"city":"Paris"}' }, { name: toolName(1), arguments: '{"city":"Tokyo"}' }] });
     case "failed":

@@ -8,6 +8,7 @@ export const ROUTES = [
   "GET /v1/models",
   "GET /v1/models/{id}",
   "POST /v1/chat/completions",
+  "POST /v1/responses",
 ];
 
 export function registerUtilityRoutes(app: H3, ctx: ServerContext): void {

@@ -41,6 +41,10 @@ export interface RequestParts {
   /** a client-provided conversation key */
   cacheKey?: unknown;
   serviceTier?: unknown;
+  /** more `include` entries the client asked for */
+  include?: string[];
+  /** fields passed through as they are (e.g. the Codex CLI's `client_metadata`) */
+  extra?: Record<string, unknown>;
 }
 
 /**
@@ -64,7 +68,7 @@ export function buildResponsesRequest(parts: RequestParts, ctx: TranslateContext
     input: parts.input,
     store: false,
     stream: true,
-    include: reasoningOn ? ["reasoning.encrypted_content"] : [],
+    include: [...new Set([...(reasoningOn ? ["reasoning.encrypted_content"] : []), ...(parts.include ?? [])])],
     prompt_cache_key: typeof parts.cacheKey === "string" && parts.cacheKey ? parts.cacheKey : conversationKey(model.slug, instructions, parts.input),
   };
   if (parts.tools?.length) {
@@ -88,7 +92,7 @@ export function buildResponsesRequest(parts: RequestParts, ctx: TranslateContext
   if (parts.textFormat) text.format = parts.textFormat;
   if (Object.keys(text).length) request.text = text;
   if (parts.serviceTier === "priority" || parts.serviceTier === "fast") request.service_tier = "priority";
-  return request;
+  return { ...parts.extra, ...request };
 }
 
 /**
