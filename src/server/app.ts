@@ -4,6 +4,7 @@ import type { ServerContext } from "./context.js";
 import { describeError, errorResponse, familyOf } from "./errors.js";
 import { registerOpenAIRoutes } from "./routes/openai.js";
 import { registerResponsesRoutes } from "./routes/responses.js";
+import { registerCompletionsRoutes } from "./routes/completions.js";
 import { registerUtilityRoutes } from "./routes/utility.js";
 
 const OPEN_PATHS = new Set(["/", "/health"]);
@@ -42,6 +43,7 @@ export function createApp(ctx: ServerContext): H3 {
   registerUtilityRoutes(app, ctx);
   registerOpenAIRoutes(app, ctx);
   registerResponsesRoutes(app, ctx);
+  registerCompletionsRoutes(app, ctx);
   return app;
 }
 

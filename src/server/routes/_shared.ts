@@ -54,3 +54,30 @@ export function streamEndReason(error: unknown, event: H3Event, ctx: ServerConte
   if (ctx.shutdownSignal.aborted) return new UpstreamError("overloaded", "The server is shutting down; retry the request");
   return error;
 }
+
+export interface FrameMapping {
+  /** frames before the first event */
+  start?: () => string[];
+  /** frames for one upstream event */
+  map: (event: ResponsesEvent) => string[];
+  /** frames after the last event */
+  end?: () => string[];
+  /** frames that tell the client the stream failed (after whatever was already sent) */
+  fail: (reason: unknown) => string[];
+}
+
+/**
+ * The one streaming loop every client family uses: upstream events → client frames, and a failure → the
+ * family's error frame. When the client itself went away nothing more is written; the iterator's cleanup
+ * aborts the upstream request.
+ */
+export async function* translateFrames(events: AsyncIterable<ResponsesEvent>, mapping: FrameMapping, event: H3Event, ctx: ServerContext): AsyncGenerator<string> {
+  try {
+    yield* mapping.start?.() ?? [];
+    for await (const upstreamEvent of events) yield* mapping.map(upstreamEvent);
+    yield* mapping.end?.() ?? [];
+  } catch (error) {
+    const reason = streamEndReason(error, event, ctx);
+    if (reason) yield* mapping.fail(reason);
+  }
+}

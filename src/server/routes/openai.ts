@@ -9,7 +9,7 @@ import { readJsonBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
 import { describeError, errorBody } from "../errors.js";
 import { SSE_HEADERS, streamResponse } from "../stream.js";
-import { drain, openUpstream, randomId, requestSignal, route, streamEndReason } from "./_shared.js";
+import { drain, openUpstream, randomId, requestSignal, route, translateFrames } from "./_shared.js";
 
 export function registerOpenAIRoutes(app: H3, ctx: ServerContext): void {
   route(app, "post", "/chat/completions", (event) => chatCompletions(event, ctx));
@@ -41,19 +41,18 @@ async function chatCompletions(event: H3Event, ctx: ServerContext): Promise<unkn
     await drain(upstream.events, (e) => chunks.push(...translator.push(e)));
     return aggregateChatChunks(chunks, translator.usage ?? toChatUsage(undefined));
   }
-  async function* frames(): AsyncGenerator<string> {
-    try {
-      for await (const upstreamEvent of upstream.events) {
-        for (const chunk of translator.push(upstreamEvent)) yield `data: ${JSON.stringify(chunk)}\n\n`;
-      }
-      yield "data: [DONE]\n\n";
-    } catch (error) {
-      const reason = streamEndReason(error, event, ctx);
+  const frames = translateFrames(
+    upstream.events,
+    {
+      map: (e) => translator.push(e).map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`),
+      end: () => ["data: [DONE]\n\n"],
       // the OpenAI SDKs raise an APIError for a data object with an `error` key
-      if (reason) yield `data: ${JSON.stringify(errorBody("openai", describeError(reason)))}\n\n`;
-    }
-  }
-  return streamResponse(frames(), SSE_HEADERS);
+      fail: (reason) => [`data: ${JSON.stringify(errorBody("openai", describeError(reason)))}\n\n`],
+    },
+    event,
+    ctx,
+  );
+  return streamResponse(frames, SSE_HEADERS);
 }
 
 /** The account's models, plus a `model-effort` alias for each reasoning effort. */

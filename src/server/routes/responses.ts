@@ -6,7 +6,7 @@ import { readJsonBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
 import { describeError } from "../errors.js";
 import { SSE_HEADERS, streamResponse } from "../stream.js";
-import { drain, openUpstream, requestSignal, route, streamEndReason } from "./_shared.js";
+import { drain, openUpstream, requestSignal, route, translateFrames } from "./_shared.js";
 
 export function registerResponsesRoutes(app: H3, ctx: ServerContext): void {
   route(app, "post", "/responses", (event) => createResponse(event, ctx));
@@ -23,26 +23,27 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
     await drain(upstream.events, (e) => aggregator.push(e));
     return aggregator.response;
   }
-  async function* frames(): AsyncGenerator<string> {
-    let sequence = 0;
-    try {
+  let sequence = 0;
+  const frames = translateFrames(
+    upstream.events,
+    {
       // the backend's events go to the client as they are
-      for await (const e of upstream.events) {
+      map: (e) => {
         sequence = typeof e.sequence_number === "number" ? e.sequence_number : sequence + 1;
-        yield `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
-      }
-    } catch (error) {
-      const reason = streamEndReason(error, event, ctx);
-      if (!reason) return;
-      if (reason instanceof UpstreamError && reason.extra.event) {
-        const failed = reason.extra.event;
-        yield `event: ${String(failed.type)}\ndata: ${JSON.stringify(failed)}\n\n`;
-        return;
-      }
-      const info = describeError(reason);
-      const errorEvent = { type: "error", code: info.code ?? "server_error", message: info.message, param: null, sequence_number: sequence + 1 };
-      yield `event: error\ndata: ${JSON.stringify(errorEvent)}\n\n`;
-    }
-  }
-  return streamResponse(frames(), SSE_HEADERS);
+        return [`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`];
+      },
+      fail: (reason) => {
+        if (reason instanceof UpstreamError && reason.extra.event) {
+          const failed = reason.extra.event;
+          return [`event: ${String(failed.type)}\ndata: ${JSON.stringify(failed)}\n\n`];
+        }
+        const info = describeError(reason);
+        const errorEvent = { type: "error", code: info.code ?? "server_error", message: info.message, param: null, sequence_number: sequence + 1 };
+        return [`event: error\ndata: ${JSON.stringify(errorEvent)}\n\n`];
+      },
+    },
+    event,
+    ctx,
+  );
+  return streamResponse(frames, SSE_HEADERS);
 }

@@ -9,6 +9,7 @@ export const ROUTES = [
   "GET /v1/models/{id}",
   "POST /v1/chat/completions",
   "POST /v1/responses",
+  "POST /v1/completions",
 ];
 
 export function registerUtilityRoutes(app: H3, ctx: ServerContext): void {

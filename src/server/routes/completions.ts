@@ -1,0 +1,59 @@
+import type { H3, H3Event } from "h3";
+import { completionsToResponses, toCompletionChunk, type CompletionChunk } from "../../translate/openai-completions/translate.js";
+import { ChatStreamTranslator } from "../../translate/openai-chat/stream.js";
+import { toChatUsage } from "../../translate/usage.js";
+import { readJsonBody } from "../body.js";
+import { translateContext, type ServerContext } from "../context.js";
+import { describeError, errorBody } from "../errors.js";
+import { SSE_HEADERS, streamResponse } from "../stream.js";
+import { drain, openUpstream, randomId, requestSignal, route, translateFrames } from "./_shared.js";
+
+export function registerCompletionsRoutes(app: H3, ctx: ServerContext): void {
+  route(app, "post", "/completions", (event) => completions(event, ctx));
+}
+
+async function completions(event: H3Event, ctx: ServerContext): Promise<unknown> {
+  const body = await readJsonBody(event, ctx.options.bodyLimit);
+  const tctx = await translateContext(ctx);
+  const t = completionsToResponses(body, tctx);
+  const model = String((body as Record<string, unknown>).model ?? t.request.model);
+  const upstream = await openUpstream(ctx, t.request, requestSignal(event, ctx), tctx, model);
+  const translator = new ChatStreamTranslator({ id: `cmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model, reasoningFormat: "none", includeUsage: t.includeUsage });
+  const echo = t.echo ?? "";
+
+  if (!t.stream) {
+    let text = echo;
+    let finish: CompletionChunk["choices"][0]["finish_reason"] = "stop";
+    let first: CompletionChunk | undefined;
+    await drain(upstream.events, (e) => {
+      for (const chunk of translator.push(e)) {
+        const c = toCompletionChunk(chunk);
+        if (!c?.choices[0]) continue;
+        first ??= c;
+        text += c.choices[0].text;
+        finish = c.choices[0].finish_reason ?? finish;
+      }
+    });
+    return {
+      id: first?.id ?? `cmpl-${randomId()}`,
+      object: "text_completion",
+      created: first?.created ?? Math.floor(Date.now() / 1000),
+      model,
+      choices: [{ index: 0, text, finish_reason: finish, logprobs: null }],
+      usage: translator.usage ?? toChatUsage(undefined),
+    };
+  }
+  const frame = (chunk: unknown) => `data: ${JSON.stringify(chunk)}\n\n`;
+  const frames = translateFrames(
+    upstream.events,
+    {
+      start: () => (echo ? [frame({ id: "cmpl-echo", object: "text_completion", created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, text: echo, finish_reason: null, logprobs: null }] })] : []),
+      map: (e) => translator.push(e).flatMap((chunk) => toCompletionChunk(chunk) ?? []).map(frame),
+      end: () => ["data: [DONE]\n\n"],
+      fail: (reason) => [frame(errorBody("openai", describeError(reason)))],
+    },
+    event,
+    ctx,
+  );
+  return streamResponse(frames, SSE_HEADERS);
+}

@@ -1,0 +1,55 @@
+import { InvalidRequestError, expectType } from "../errors.js";
+import type { TranslateContext } from "../responses/build.js";
+import { chatToResponses, type ChatTranslation } from "../openai-chat/request.js";
+import type { ChatChunk, FinishReason } from "../openai-chat/stream.js";
+import type { ChatUsage } from "../usage.js";
+
+export interface CompletionChunk {
+  id: string;
+  object: "text_completion";
+  created: number;
+  model: string;
+  choices: { index: 0; text: string; finish_reason: Exclude<FinishReason, "tool_calls"> | null; logprobs: null }[];
+  usage?: ChatUsage;
+}
+
+/**
+ * A legacy Completions request is a one-message chat: the prompt becomes the user message, and the answer
+ * comes back as `text`. Everything else (model, effort, usage, errors) is the chat path's.
+ */
+export function completionsToResponses(body: unknown, ctx: TranslateContext): ChatTranslation & { echo?: string } {
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new InvalidRequestError("The request body must be a JSON object");
+  const req = body as Record<string, unknown>;
+  if (req.prompt === undefined || req.prompt === null) throw new InvalidRequestError("`prompt` is required", "prompt", "missing_required_parameter");
+  let prompt: string;
+  if (typeof req.prompt === "string") prompt = req.prompt;
+  else {
+    expectType(req.prompt, "array", "prompt");
+    const prompts = req.prompt as unknown[];
+    if (prompts.length !== 1 || typeof prompts[0] !== "string") {
+      throw new InvalidRequestError("`prompt` must be a string or an array of one string (one completion per request)", "prompt", "unsupported_value");
+    }
+    prompt = prompts[0];
+  }
+  if (req.suffix !== undefined && req.suffix !== null && req.suffix !== "") {
+    throw new InvalidRequestError("`suffix` (fill-in-the-middle) is not supported by the Codex backend", "suffix", "unsupported_parameter");
+  }
+  if (req.best_of !== undefined && req.best_of !== null && req.best_of !== 1) {
+    throw new InvalidRequestError("`best_of` must be 1", "best_of", "unsupported_value");
+  }
+  const messages = [{ role: "user", content: prompt }];
+  const chat = chatToResponses({ ...req, messages, prompt: undefined, reasoning_format: "none" }, ctx);
+  return { ...chat, echo: req.echo === true ? prompt : undefined };
+}
+
+/** A chat chunk → a completion chunk (`undefined` when it carries nothing a completion shows). */
+export function toCompletionChunk(chunk: ChatChunk): CompletionChunk | undefined {
+  const choice = chunk.choices[0];
+  const base = { id: chunk.id.replace(/^chatcmpl-/, "cmpl-"), object: "text_completion" as const, created: chunk.created, model: chunk.model };
+  if (!choice) return chunk.usage ? { ...base, choices: [], usage: chunk.usage } : undefined;
+  const text = choice.delta.content ?? "";
+  if (!text && !choice.finish_reason) return undefined;
+  // legacy completions know no tools
+  const finish = choice.finish_reason === "tool_calls" ? "stop" : choice.finish_reason;
+  return { ...base, choices: [{ index: 0, text, finish_reason: finish, logprobs: null }] };
+}
