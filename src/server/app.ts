@@ -5,6 +5,7 @@ import { describeError, errorResponse, familyOf } from "./errors.js";
 import { registerOpenAIRoutes } from "./routes/openai.js";
 import { registerResponsesRoutes } from "./routes/responses.js";
 import { registerCompletionsRoutes } from "./routes/completions.js";
+import { registerOllamaRoutes } from "./routes/ollama.js";
 import { registerUtilityRoutes } from "./routes/utility.js";
 
 const OPEN_PATHS = new Set(["/", "/health"]);
@@ -44,6 +45,7 @@ export function createApp(ctx: ServerContext): H3 {
   registerOpenAIRoutes(app, ctx);
   registerResponsesRoutes(app, ctx);
   registerCompletionsRoutes(app, ctx);
+  registerOllamaRoutes(app, ctx);
   return app;
 }
 

@@ -60,8 +60,10 @@ export function errorBody(family: Family, info: ErrorInfo): unknown {
 }
 
 export function errorResponse(family: Family, info: ErrorInfo): Response {
+  // Ollama answers an unknown model with 404, and its clients rely on that
+  const status = family === "ollama" && info.code === "model_not_found" ? 404 : info.status;
   return new Response(JSON.stringify(errorBody(family, info)), {
-    status: info.status,
+    status,
     headers: { "content-type": "application/json", ...info.headers },
   });
 }

@@ -10,6 +10,12 @@ export const ROUTES = [
   "POST /v1/chat/completions",
   "POST /v1/responses",
   "POST /v1/completions",
+  "GET /api/version",
+  "GET /api/tags",
+  "POST /api/show",
+  "GET /api/ps",
+  "POST /api/chat",
+  "POST /api/generate",
 ];
 
 export function registerUtilityRoutes(app: H3, ctx: ServerContext): void {

@@ -1,0 +1,110 @@
+import { createHash } from "node:crypto";
+import type { H3, H3Event } from "h3";
+import { InvalidRequestError } from "../../translate/errors.js";
+import { resolveModel } from "../../translate/model-name.js";
+import { ollamaChatToResponses, ollamaGenerateToResponses, stripOllamaTag, type OllamaTranslation } from "../../translate/ollama/request.js";
+import { OllamaStream, aggregateOllama, type OllamaLine } from "../../translate/ollama/stream.js";
+import { ChatStreamTranslator } from "../../translate/openai-chat/stream.js";
+import type { ModelInfo } from "../../translate/responses/types.js";
+import type { TranslateContext } from "../../translate/responses/build.js";
+import { readJsonBody } from "../body.js";
+import { translateContext, type ServerContext } from "../context.js";
+import { describeError, errorBody } from "../errors.js";
+import { NDJSON_HEADERS, streamResponse } from "../stream.js";
+import { drain, openUpstream, randomId, requestSignal, translateFrames } from "./_shared.js";
+
+/** The Ollama version we answer with: recent enough for clients that gate tools and thinking on it. */
+export const OLLAMA_VERSION = "0.13.0";
+
+export function registerOllamaRoutes(app: H3, ctx: ServerContext): void {
+  app.get("/api/version", () => ({ version: OLLAMA_VERSION }));
+  app.get("/api/tags", async () => ({ models: (await ctx.catalog.get()).models.filter((m) => m.visible).flatMap((m) => tagEntries(m)) }));
+  // nothing is ever "loaded" the way a local model is
+  app.get("/api/ps", () => ({ models: [] }));
+  app.post("/api/show", async (event) => {
+    const body = (await readJsonBody(event, ctx.options.bodyLimit)) as Record<string, unknown>;
+    const name = body?.model ?? body?.name;
+    if (typeof name !== "string" || !name) throw new InvalidRequestError("`model` is required", "model", "missing_required_parameter");
+    const tctx = await translateContext(ctx);
+    const model = lookup(String(stripOllamaTag(name)), tctx);
+    return showEntry(model, name);
+  });
+  app.post("/api/chat", async (event) => {
+    const body = await readJsonBody(event, ctx.options.bodyLimit);
+    return run(event, ctx, (tctx) => ollamaChatToResponses(body, tctx), "chat");
+  });
+  app.post("/api/generate", async (event) => {
+    const body = (await readJsonBody(event, ctx.options.bodyLimit)) as Record<string, unknown>;
+    // an empty prompt is how Ollama clients ask to load a model: answer at once
+    if (body && typeof body === "object" && !body.prompt && !(Array.isArray(body.images) && body.images.length)) {
+      const tctx = await translateContext(ctx);
+      lookup(String(stripOllamaTag(body.model ?? "")), tctx);
+      return { model: body.model, created_at: new Date().toISOString(), response: "", done: true, done_reason: "load" };
+    }
+    return run(event, ctx, (tctx) => ollamaGenerateToResponses(body, tctx), "generate");
+  });
+}
+
+async function run(event: H3Event, ctx: ServerContext, translate: (tctx: TranslateContext) => OllamaTranslation, kind: "chat" | "generate") {
+  const tctx = await translateContext(ctx);
+  const t = translate(tctx);
+  const upstream = await openUpstream(ctx, t.request, requestSignal(event, ctx), tctx, t.model);
+  const chat = new ChatStreamTranslator({ id: randomId(), created: 0, model: t.model, reasoningFormat: t.reasoningFormat, includeUsage: false });
+  const ollama = new OllamaStream(t.model, kind);
+  if (!t.stream) {
+    const lines: OllamaLine[] = [];
+    await drain(upstream.events, (e) => chat.push(e).forEach((c) => lines.push(...ollama.push(c))));
+    lines.push(...ollama.end(chat.usage));
+    return aggregateOllama(lines);
+  }
+  const line = (o: unknown) => `${JSON.stringify(o)}\n`;
+  const frames = translateFrames(
+    upstream.events,
+    {
+      map: (e) => chat.push(e).flatMap((c) => ollama.push(c)).map(line),
+      end: () => ollama.end(chat.usage).map(line),
+      // ollama-js raises an error for a line with an `error` key
+      fail: (reason) => [line(errorBody("ollama", describeError(reason)))],
+    },
+    event,
+    ctx,
+  );
+  return streamResponse(frames, NDJSON_HEADERS);
+}
+
+function lookup(name: string, tctx: TranslateContext): ModelInfo {
+  const resolved = resolveModel(name, tctx.models, true);
+  return resolved.info!;
+}
+
+const digest = (slug: string) => createHash("sha256").update(slug).digest("hex");
+
+function details(m: ModelInfo) {
+  return { parent_model: "", format: "codex", family: "gpt", families: ["gpt"], parameter_size: "", quantization_level: "" };
+}
+
+/** `/api/tags` rows: the model and one per reasoning effort, tagged `latest` as Ollama lists them. */
+function tagEntries(m: ModelInfo) {
+  const modified = new Date(0).toISOString();
+  return [m.slug, ...m.efforts.map((e) => `${m.slug}-${e}`)].map((slug) => ({
+    name: `${slug}:latest`,
+    model: `${slug}:latest`,
+    modified_at: modified,
+    size: 0,
+    digest: digest(slug),
+    details: details(m),
+  }));
+}
+
+function showEntry(m: ModelInfo, asked: string) {
+  return {
+    license: "",
+    modelfile: `# ${asked}: served by the ChatGPT Codex backend through codex-proxy\nFROM ${m.slug}\n`,
+    parameters: "",
+    template: "{{ .Prompt }}",
+    details: details(m),
+    model_info: { "general.architecture": "gpt", "general.basename": m.slug, "gpt.context_length": m.contextWindow ?? 0 },
+    capabilities: ["completion", "tools", "thinking", ...(m.inputModalities.includes("image") ? ["vision"] : [])],
+    modified_at: new Date(0).toISOString(),
+  };
+}
