@@ -6,6 +6,7 @@ import { registerOpenAIRoutes } from "./routes/openai.js";
 import { registerResponsesRoutes } from "./routes/responses.js";
 import { registerCompletionsRoutes } from "./routes/completions.js";
 import { registerOllamaRoutes } from "./routes/ollama.js";
+import { registerAnthropicRoutes } from "./routes/anthropic.js";
 import { registerUtilityRoutes } from "./routes/utility.js";
 
 const OPEN_PATHS = new Set(["/", "/health"]);
@@ -46,6 +47,7 @@ export function createApp(ctx: ServerContext): H3 {
   registerResponsesRoutes(app, ctx);
   registerCompletionsRoutes(app, ctx);
   registerOllamaRoutes(app, ctx);
+  registerAnthropicRoutes(app, ctx);
   return app;
 }
 

@@ -37,6 +37,7 @@ export async function translateContext(ctx: ServerContext): Promise<TranslateCon
       summary: ctx.options.reasoningSummary,
       format: ctx.options.reasoningFormat,
       model: ctx.options.defaultModel,
+      claudeModel: ctx.options.claudeModel,
     },
   };
 }

@@ -16,6 +16,8 @@ export const ROUTES = [
   "GET /api/ps",
   "POST /api/chat",
   "POST /api/generate",
+  "POST /v1/messages",
+  "POST /v1/messages/count_tokens",
 ];
 
 export function registerUtilityRoutes(app: H3, ctx: ServerContext): void {

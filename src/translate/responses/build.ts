@@ -21,6 +21,8 @@ export interface TranslateContext {
     format: ReasoningFormat;
     /** used when a request names no model (`--default-model`) */
     model?: string;
+    /** the Codex model for `claude-*` names (`--claude-model`) */
+    claudeModel?: string;
   };
 }
 

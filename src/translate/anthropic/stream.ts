@@ -1,0 +1,194 @@
+import { createHash } from "node:crypto";
+import type { ResponsesEvent, ResponsesUsage } from "../responses/types.js";
+
+export type AnthropicEvent = { type: string } & Record<string, unknown>;
+type StopReason = "end_turn" | "tool_use" | "max_tokens" | "refusal";
+
+interface OpenBlock {
+  index: number;
+  kind: "text" | "thinking" | "tool_use";
+  /** the upstream item the block belongs to */
+  key: string;
+  args?: string;
+}
+
+export interface AnthropicUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation_input_tokens: number;
+}
+
+/** Anthropic counts cached input apart from the rest. */
+export function toAnthropicUsage(usage: ResponsesUsage | undefined | null): AnthropicUsage {
+  const cached = usage?.input_tokens_details?.cached_tokens ?? 0;
+  return {
+    input_tokens: Math.max(0, (usage?.input_tokens ?? 0) - cached),
+    output_tokens: usage?.output_tokens ?? 0,
+    cache_read_input_tokens: cached,
+    cache_creation_input_tokens: 0,
+  };
+}
+
+/**
+ * Responses events → the Messages API stream: `message_start`, then `content_block_start` / `_delta` /
+ * `_stop` per block (thinking, text, tool_use with `input_json_delta`), `message_delta` with the stop reason
+ * and usage, and `message_stop`.
+ */
+export class AnthropicStreamTranslator {
+  #started = false;
+  #next = 0;
+  #open?: OpenBlock;
+  #sawTool = false;
+  #summaryPart = -1;
+  #done = new Set<string>();
+  stopReason: StopReason | undefined;
+  usage: AnthropicUsage | undefined;
+
+  constructor(
+    private readonly id: string,
+    private readonly model: string,
+    private readonly thinking: boolean,
+  ) {}
+
+  push(event: ResponsesEvent): AnthropicEvent[] {
+    const out: AnthropicEvent[] = [];
+    if (!this.#started) {
+      this.#started = true;
+      out.push({
+        type: "message_start",
+        message: { id: this.id, type: "message", role: "assistant", model: this.model, content: [], stop_reason: null, stop_sequence: null, usage: toAnthropicUsage(undefined) },
+      });
+    }
+    const item = event.item as Record<string, unknown> | undefined;
+    switch (event.type) {
+      case "response.reasoning_summary_text.delta": {
+        if (!this.thinking || !event.delta) break;
+        const part = Number(event.summary_index ?? 0);
+        const sep = this.#open?.kind === "thinking" && part !== this.#summaryPart ? "\n\n" : "";
+        this.#summaryPart = part;
+        this.#ensure("thinking", String(event.item_id), out);
+        out.push(this.#delta({ type: "thinking_delta", thinking: sep + String(event.delta) }));
+        break;
+      }
+      case "response.output_text.delta":
+        if (!event.delta) break;
+        this.#ensure("text", String(event.item_id), out);
+        out.push(this.#delta({ type: "text_delta", text: String(event.delta) }));
+        break;
+      case "response.output_item.added":
+        if (item?.type === "function_call") this.#startTool(item, out);
+        break;
+      case "response.function_call_arguments.delta":
+        if (this.#open?.kind === "tool_use" && event.delta) {
+          this.#open.args = (this.#open.args ?? "") + String(event.delta);
+          out.push(this.#delta({ type: "input_json_delta", partial_json: String(event.delta) }));
+        }
+        break;
+      case "response.output_item.done":
+        this.#itemDone(item, out);
+        break;
+      case "response.completed":
+      case "response.incomplete": {
+        this.#close(out);
+        const response = (event.response ?? {}) as Record<string, unknown>;
+        const reason = (response.incomplete_details as Record<string, unknown> | undefined)?.reason;
+        this.stopReason = event.type === "response.incomplete" ? (reason === "content_filter" ? "refusal" : "max_tokens") : this.#sawTool ? "tool_use" : "end_turn";
+        this.usage = toAnthropicUsage(response.usage as ResponsesUsage | undefined);
+        out.push({ type: "message_delta", delta: { stop_reason: this.stopReason, stop_sequence: null }, usage: this.usage });
+        out.push({ type: "message_stop" });
+        break;
+      }
+    }
+    return out;
+  }
+
+  #delta(delta: Record<string, unknown>): AnthropicEvent {
+    return { type: "content_block_delta", index: this.#open!.index, delta };
+  }
+
+  #ensure(kind: "text" | "thinking", key: string, out: AnthropicEvent[]): void {
+    if (this.#open?.kind === kind && this.#open.key === key) return;
+    this.#close(out);
+    this.#open = { index: this.#next++, kind, key };
+    const block = kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "", signature: "" };
+    out.push({ type: "content_block_start", index: this.#open.index, content_block: block });
+  }
+
+  #startTool(item: Record<string, unknown>, out: AnthropicEvent[]): void {
+    this.#close(out);
+    this.#sawTool = true;
+    this.#open = { index: this.#next++, kind: "tool_use", key: String(item.id ?? item.call_id), args: "" };
+    out.push({ type: "content_block_start", index: this.#open.index, content_block: { type: "tool_use", id: String(item.call_id ?? item.id), name: String(item.name ?? ""), input: {} } });
+  }
+
+  /** The done item is authoritative: send what its deltas did not, then close its block. */
+  #itemDone(item: Record<string, unknown> | undefined, out: AnthropicEvent[]): void {
+    if (!item) return;
+    const key = String(item.id ?? item.call_id);
+    if (item.type === "function_call") {
+      if (this.#open?.kind !== "tool_use" || this.#open.key !== key) this.#startTool(item, out);
+      const full = String(item.arguments ?? "");
+      const sent = this.#open!.args ?? "";
+      if (full.length > sent.length && full.startsWith(sent)) out.push(this.#delta({ type: "input_json_delta", partial_json: full.slice(sent.length) }));
+      this.#close(out);
+    } else if (item.type === "reasoning" && this.thinking) {
+      if (this.#open?.kind !== "thinking" || this.#open.key !== key) {
+        const text = ((item.summary as Record<string, unknown>[] | undefined) ?? []).map((s) => String(s.text ?? "")).join("\n\n");
+        if (!text) return;
+        this.#ensure("thinking", key, out);
+        out.push(this.#delta({ type: "thinking_delta", thinking: text }));
+      }
+      // a signature is required on thinking blocks; this one only identifies the reasoning item
+      const signature = createHash("sha256").update(String(item.encrypted_content ?? key)).digest("base64");
+      out.push(this.#delta({ type: "signature_delta", signature }));
+      this.#close(out);
+    } else if (item.type === "message" && !this.#done.has(key) && !(this.#open?.kind === "text" && this.#open.key === key)) {
+      const text = ((item.content as Record<string, unknown>[] | undefined) ?? []).map((c) => (c.type === "output_text" ? String(c.text ?? "") : "")).join("");
+      if (text) {
+        this.#ensure("text", key, out);
+        out.push(this.#delta({ type: "text_delta", text }));
+      }
+      this.#close(out);
+    } else if (this.#open?.key === key) {
+      this.#close(out);
+    }
+    this.#done.add(key);
+  }
+
+  #close(out: AnthropicEvent[]): void {
+    if (!this.#open) return;
+    out.push({ type: "content_block_stop", index: this.#open.index });
+    this.#open = undefined;
+  }
+}
+
+/** The events of one message folded into the non-stream `message` object. */
+export function aggregateAnthropic(events: AnthropicEvent[]): Record<string, unknown> {
+  const start = events.find((e) => e.type === "message_start")?.message as Record<string, unknown>;
+  const blocks: Record<string, unknown>[] = [];
+  const json: string[] = [];
+  let end: Record<string, unknown> = {};
+  for (const e of events) {
+    const index = e.index as number;
+    if (e.type === "content_block_start") {
+      blocks[index] = { ...(e.content_block as Record<string, unknown>) };
+      json[index] = "";
+    } else if (e.type === "content_block_delta") {
+      const d = e.delta as Record<string, unknown>;
+      const b = blocks[index]!;
+      if (d.type === "text_delta") b.text = String(b.text) + String(d.text);
+      else if (d.type === "thinking_delta") b.thinking = String(b.thinking) + String(d.thinking);
+      else if (d.type === "signature_delta") b.signature = d.signature;
+      else if (d.type === "input_json_delta") json[index] += String(d.partial_json);
+    } else if (e.type === "content_block_stop" && blocks[index]?.type === "tool_use") {
+      try {
+        blocks[index]!.input = JSON.parse(json[index] || "{}");
+      } catch {
+        blocks[index]!.input = { arguments: json[index] };
+      }
+    } else if (e.type === "message_delta") end = e;
+  }
+  const delta = (end.delta ?? {}) as Record<string, unknown>;
+  return { ...start, content: blocks.filter(Boolean), stop_reason: delta.stop_reason ?? "end_turn", stop_sequence: null, usage: end.usage ?? start?.usage };
+}
