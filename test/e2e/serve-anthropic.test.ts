@@ -135,6 +135,21 @@ describe("Anthropic Messages through @anthropic-ai/sdk", () => {
     expect(String(midStream)).toContain("Codex backend");
   });
 
+  it("takes Claude Code's system messages between turns as developer messages, in place", async () => {
+    await anthropic.messages.create({
+      model: "claude-opus-5-5",
+      max_tokens: 100,
+      messages: [
+        { role: "user", content: [{ type: "text", text: "<system-reminder>r</system-reminder>" }, { type: "text", text: "hi" }] },
+        { role: "system", content: [{ type: "text", text: "# Environment\ncwd: /project" }] },
+      ],
+    } as never);
+    expect(lastCall().body.input).toEqual([
+      { type: "message", role: "user", content: [{ type: "input_text", text: "<system-reminder>r</system-reminder>" }, { type: "input_text", text: "hi" }] },
+      { type: "message", role: "developer", content: [{ type: "input_text", text: "# Environment\ncwd: /project" }] },
+    ]);
+  });
+
   it("accepts Claude Code's ?beta=true path and x-api-key header", async () => {
     const res = await fetch(`${serve.url}/v1/messages?beta=true`, {
       method: "POST",

@@ -45,7 +45,12 @@ export function messagesToResponses(body: unknown, ctx: TranslateContext): Anthr
     const param = `messages.${i}`;
     expectType(raw, "object", param);
     const m = raw as Record<string, unknown>;
-    if (m.role !== "user" && m.role !== "assistant") throw new InvalidRequestError(`${param}.role: must be "user" or "assistant"`, `${param}.role`, "invalid_value");
+    if (m.role === "system") {
+      // Claude Code puts context in system messages between turns: the backend takes those as developer messages
+      input.push({ type: "message", role: "developer", content: [{ type: "input_text", text: systemText(m.content) }] });
+      return;
+    }
+    if (m.role !== "user" && m.role !== "assistant") throw new InvalidRequestError(`${param}.role: must be "user", "assistant" or "system"`, `${param}.role`, "invalid_value");
     input.push(...messageItems(m.role, m.content, param));
   });
 
