@@ -34,12 +34,14 @@ export function registerOllamaRoutes(app: H3, ctx: ServerContext): void {
     return run(event, ctx, (tctx) => ollamaChatToResponses(body, tctx), "chat");
   });
   app.post("/api/generate", async (event) => {
-    const body = (await readJsonBody(event, ctx.options.bodyLimit)) as Record<string, unknown>;
+    const body = await readJsonBody(event, ctx.options.bodyLimit);
+    if (!body || typeof body !== "object" || Array.isArray(body)) throw new InvalidRequestError("The request body must be a JSON object");
+    const req = body as Record<string, unknown>;
     // an empty prompt is how Ollama clients ask to load a model: answer at once
-    if (body && typeof body === "object" && !body.prompt && !(Array.isArray(body.images) && body.images.length)) {
-      const tctx = await translateContext(ctx);
-      lookup(String(stripOllamaTag(body.model ?? "")), tctx);
-      return { model: body.model, created_at: new Date().toISOString(), response: "", done: true, done_reason: "load" };
+    if (!req.prompt && !(Array.isArray(req.images) && req.images.length)) {
+      if (typeof req.model !== "string" || !req.model) throw new InvalidRequestError("`model` is required", "model", "missing_required_parameter");
+      lookup(String(stripOllamaTag(req.model)), await translateContext(ctx));
+      return { model: req.model, created_at: new Date().toISOString(), response: "", done: true, done_reason: "load" };
     }
     return run(event, ctx, (tctx) => ollamaGenerateToResponses(body, tctx), "generate");
   });
