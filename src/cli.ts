@@ -38,8 +38,14 @@ program
 program
   .command("status")
   .description("who is signed in, token expiry and last refresh")
-  .option("--refresh", "refresh the access token first if it is expired or about to expire")
+  .option("--refresh", "refresh the token if due and ask the backend for current usage limits")
   .action(lazy(() => import("./commands/status.js")));
+
+program
+  .command("models")
+  .description("the models this account can use, with context window and reasoning efforts")
+  .option("--refresh", "ask the backend even when the cached list is fresh")
+  .action(lazy(() => import("./commands/models.js")));
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 program

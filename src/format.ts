@@ -30,6 +30,7 @@ export function formatDuration(ms: number): string {
 /** "in 2h 13m" or "3m ago". */
 export function formatRelative(at: number, now = Date.now()): string {
   const diff = at - now;
+  if (Math.abs(diff) < 1000) return "just now";
   return diff >= 0 ? `in ${formatDuration(diff)}` : `${formatDuration(-diff)} ago`;
 }
 

@@ -6,6 +6,10 @@ import { TokenStore } from "../auth/token-store.js";
 import { OAuthClient } from "../auth/oauth.js";
 import { TokenManager } from "../auth/token-manager.js";
 import { Ui } from "../ui.js";
+import { join } from "node:path";
+import { UpstreamClient } from "../upstream/client.js";
+import { ModelCatalog } from "../upstream/model-catalog.js";
+import { UsageStore } from "../upstream/usage-store.js";
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -24,6 +28,9 @@ export class CommandContext {
   #dispatcher?: Dispatcher;
   #oauth?: OAuthClient;
   #tokens?: TokenManager;
+  #upstream?: UpstreamClient;
+  #catalog?: ModelCatalog;
+  #usage?: UsageStore;
 
   constructor(
     readonly globals: GlobalOptions,
@@ -48,7 +55,32 @@ export class CommandContext {
     return (this.#tokens ??= new TokenManager({ store: this.store, oauth: this.oauth, logger: this.logger }));
   }
 
+  /** the last Codex usage-limit headers, shared with `serve` through `usage.json` */
+  get usage(): UsageStore {
+    return (this.#usage ??= new UsageStore(join(this.config.configDir, "usage.json"), this.logger));
+  }
+
+  get upstream(): UpstreamClient {
+    return (this.#upstream ??= new UpstreamClient({
+      baseUrl: this.config.upstreamUrl,
+      tokens: this.tokens,
+      dispatcher: this.dispatcher,
+      logger: this.logger,
+      onRateLimits: (snapshot) => this.usage.record(snapshot),
+    }));
+  }
+
+  /** the account's models, cached in `models-cache.json` */
+  get catalog(): ModelCatalog {
+    return (this.#catalog ??= new ModelCatalog({
+      fetchModels: (signal) => this.upstream.listModels(signal),
+      cachePath: join(this.config.configDir, "models-cache.json"),
+      logger: this.logger,
+    }));
+  }
+
   async close(): Promise<void> {
+    this.#usage?.flush();
     // destroy, not close: a command is done, and close() would wait for a hung request
     await this.#dispatcher?.destroy();
   }

@@ -4,10 +4,6 @@ import { parseDuration } from "../format.js";
 import { createApp } from "../server/app.js";
 import type { ServeOptions } from "../server/context.js";
 import { isLoopback, startServer } from "../server/listen.js";
-import { UpstreamClient } from "../upstream/client.js";
-import { ModelCatalog } from "../upstream/model-catalog.js";
-import { UsageStore } from "../upstream/usage-store.js";
-import { join } from "node:path";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 
 export interface ServeFlags {
@@ -61,19 +57,7 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
     bodyLimit: parseSize(flags.bodyLimit ?? "50mb"),
   };
 
-  const usage = new UsageStore(join(config.configDir, "usage.json"), logger);
-  const upstream = new UpstreamClient({
-    baseUrl: config.upstreamUrl,
-    tokens: ctx.tokens,
-    dispatcher: ctx.dispatcher,
-    logger,
-    onRateLimits: (snapshot) => usage.record(snapshot),
-  });
-  const catalog = new ModelCatalog({
-    fetchModels: (signal) => upstream.listModels(signal),
-    cachePath: join(config.configDir, "models-cache.json"),
-    logger,
-  });
+  const { usage, upstream, catalog } = ctx;
   const shutdown = new AbortController();
   const app = createApp({ options, upstream, catalog, usage, logger, shutdownSignal: shutdown.signal, version: pkg.version });
   const server = await startServer(app, config.host, config.port);
@@ -97,7 +81,6 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
-  usage.flush();
   await ctx.close();
   logger.info("Stopped");
 }

@@ -1,17 +1,22 @@
 import { NotSignedInError } from "../errors.js";
 import { formatLocalTime, formatRelative, formatRows } from "../format.js";
 import { describeLogin } from "../auth/describe.js";
+import { formatUsage, usageJson } from "../usage-format.js";
+import { errorMessage } from "../errors.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 
 export interface StatusOptions {
-  /** refresh the access token if it is due, so the report is current */
+  /** refresh the token if due, and make one cheap backend call (`/models`) to update the usage limits */
   refresh?: boolean;
 }
 
 export async function run(options: StatusOptions, globals: GlobalOptions): Promise<void> {
   const ctx = new CommandContext(globals);
   try {
-    if (options.refresh && ctx.store.read()) await ctx.tokens.getAccessToken();
+    if (options.refresh && ctx.store.read()) {
+      await ctx.tokens.getAccessToken();
+      await ctx.upstream.listModels().catch((error) => ctx.logger.warn(`Could not update the usage limits: ${errorMessage(error)}`));
+    }
   } finally {
     await ctx.close();
   }
@@ -27,6 +32,7 @@ export async function run(options: StatusOptions, globals: GlobalOptions): Promi
       (s.accessTokenExpired ? ", refreshed on next use" : "")
     : "no expiry in the token";
   const lastRefresh = Date.parse(s.lastRefresh);
+  const usage = ctx.usage.latest ?? ctx.usage.read();
   ctx.ui.result(
     `Signed in as ${s.email ?? "(no email in the token)"}\n` +
       formatRows([
@@ -36,7 +42,8 @@ export async function run(options: StatusOptions, globals: GlobalOptions): Promi
         ["last refresh", `${formatLocalTime(lastRefresh)} (${formatRelative(lastRefresh, now)})`],
         ["signed in via", s.method],
         ["token store", s.store],
-      ]),
-    s,
+      ]) +
+      `\n\n${formatUsage(usage, now)}`,
+    { ...s, usage: usageJson(usage) },
   );
 }

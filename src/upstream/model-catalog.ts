@@ -9,6 +9,8 @@ export interface CatalogSnapshot {
   /** backend: fetched for this account; cache: an earlier fetch saved on disk; bundled: the offline fallback */
   source: "backend" | "cache" | "bundled";
   fetchedAt: number | null;
+  /** why the backend's list could not be used, when it could not */
+  error?: string;
 }
 
 export interface ModelCatalogOptions {
@@ -58,7 +60,7 @@ export class ModelCatalog {
     } catch (error) {
       this.#failedAt = Date.now();
       this.#o.logger?.debug(`Model list unavailable (${errorMessage(error)}); using the ${fallback ? fallback.source : "bundled"} list`);
-      this.#current = fallback ?? { models: BUNDLED_MODELS, source: "bundled", fetchedAt: null };
+      this.#current = { ...(fallback ?? { models: BUNDLED_MODELS, source: "bundled", fetchedAt: null }), error: errorMessage(error) };
       return this.#current;
     }
   }

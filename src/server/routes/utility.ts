@@ -1,11 +1,13 @@
 import type { H3 } from "h3";
 import type { ServerContext } from "../context.js";
+import { usageJson } from "../../usage-format.js";
 
 const started = Date.now();
 
 export const ROUTES = [
   "GET /health",
   "GET /v1/models",
+  "GET /v1/usage",
   "GET /v1/models/{id}",
   "POST /v1/chat/completions",
   "POST /v1/responses",
@@ -23,6 +25,10 @@ export const ROUTES = [
 export function registerUtilityRoutes(app: H3, ctx: ServerContext): void {
   // no auth and no upstream call: for load balancers, service managers and `doctor`
   app.get("/health", () => ({ status: "ok", name: "codex-proxy", version: ctx.version, uptimeSec: Math.round((Date.now() - started) / 1000) }));
+  // the last Codex usage-limit windows the backend reported (no backend call)
+  const usage = () => ({ object: "usage", usage: usageJson(ctx.usage.latest ?? ctx.usage.read()) });
+  app.get("/v1/usage", usage);
+  app.get("/usage", usage);
   app.get("/", () => ({
     name: "codex-proxy",
     version: ctx.version,
