@@ -48,24 +48,46 @@ program
   .action(lazy(() => import("./commands/models.js")));
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-program
-  .command("serve")
-  .description("start the OpenAI-, Ollama- and Anthropic-compatible server")
-  .option("-p, --port <port>", "port (env: CODEX_PROXY_PORT; default 8787)")
-  .option("-H, --host <host>", "bind address (env: CODEX_PROXY_HOST; default 127.0.0.1)")
-  .option("--api-key <key>", "require this key from clients; repeatable (env: CODEX_PROXY_API_KEY, comma-separated)", collect)
-  .option("--cors <origin>", "allow browser requests from this origin (* for any); repeatable", collect)
-  .option("--reasoning-effort <effort>", "default effort when a request sets none (none, minimal, low, medium, high, xhigh, max, ultra)")
-  .option("--reasoning-summary <mode>", "reasoning summary: auto, concise, detailed, none (default auto)")
-  .option("--reasoning-format <format>", "how chat clients see reasoning: think-tags, reasoning_content, none (default think-tags)")
-  .option("--default-model <model>", "model for requests that name none")
-  .option("--claude-model <model>", "Codex model used for claude-* model names (default: the account's first model)")
-  .option("--insecure-no-auth", "allow a non-loopback --host without an API key")
-  .option("--shutdown-timeout <duration>", "how long open streams may finish after SIGTERM (default 10s)")
-  .option("--body-limit <size>", "largest request body (default 50mb)")
-  .action(lazy(() => import("./commands/serve.js")));
+/** serve's options, shared by `serve` and `service install` */
+const withServeOptions = (command: Command) =>
+  command
+    .option("-p, --port <port>", "port (env: CODEX_PROXY_PORT; default 8787)")
+    .option("-H, --host <host>", "bind address (env: CODEX_PROXY_HOST; default 127.0.0.1)")
+    .option("--api-key <key>", "require this key from clients; repeatable (env: CODEX_PROXY_API_KEY, comma-separated)", collect)
+    .option("--cors <origin>", "allow browser requests from this origin (* for any); repeatable", collect)
+    .option("--reasoning-effort <effort>", "default effort when a request sets none (none, minimal, low, medium, high, xhigh, max, ultra)")
+    .option("--reasoning-summary <mode>", "reasoning summary: auto, concise, detailed, none (default auto)")
+    .option("--reasoning-format <format>", "how chat clients see reasoning: think-tags, reasoning_content, none (default think-tags)")
+    .option("--default-model <model>", "model for requests that name none")
+    .option("--claude-model <model>", "Codex model used for claude-* model names (default: the account's first model)")
+    .option("--insecure-no-auth", "allow a non-loopback --host without an API key")
+    .option("--shutdown-timeout <duration>", "how long open streams may finish after SIGTERM (default 10s)")
+    .option("--body-limit <size>", "largest request body (default 50mb)");
 
-for (const command of program.commands) command.exitOverride().showHelpAfterError();
+withServeOptions(program.command("serve").description("start the OpenAI-, Ollama- and Anthropic-compatible server")).action(
+  lazy(() => import("./commands/serve.js")),
+);
+
+const service = program.command("service").description("run serve in the background (systemd --user on Linux, launchd on macOS)");
+withServeOptions(service.command("install").description("install and start the service with these serve options"))
+  .option("--dry-run", "print the unit and the commands instead of running them")
+  .action(async (options, command: Command) => (await import("./commands/service.js")).install(options, command.optsWithGlobals()));
+service
+  .command("uninstall")
+  .description("stop and remove the service")
+  .action(async (options, command: Command) => (await import("./commands/service.js")).uninstall(options, command.optsWithGlobals()));
+service
+  .command("status")
+  .description("whether the service is installed, running and answering")
+  .action(async (options, command: Command) => (await import("./commands/service.js")).status(options, command.optsWithGlobals()));
+service
+  .command("logs")
+  .description("the service's recent log lines")
+  .option("-n, --lines <n>", "how many lines (default 100)")
+  .option("-f, --follow", "keep printing new lines")
+  .action(async (options, command: Command) => (await import("./commands/service.js")).logs(options, command.optsWithGlobals()));
+
+for (const command of [...program.commands, ...service.commands]) command.exitOverride().showHelpAfterError();
 
 async function main(): Promise<number> {
   try {

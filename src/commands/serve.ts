@@ -23,8 +23,20 @@ export interface ServeFlags {
   bodyLimit?: string;
 }
 
-export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<void> {
-  const ctx = new CommandContext(globals, {
+/** A non-loopback address without an API key would hand the ChatGPT account to the network. */
+export function assertSafeExposure(config: { host: string; apiKeys: string[] }, insecureNoAuth?: boolean): void {
+  if (!isLoopback(config.host) && !config.apiKeys.length && !insecureNoAuth) {
+    throw new CliError(
+      `Refusing to serve on ${config.host} without an API key: anyone who can reach it could use your ChatGPT account. ` +
+        "Add --api-key <key> (or CODEX_PROXY_API_KEY), or pass --insecure-no-auth if that is really what you want.",
+      2,
+    );
+  }
+}
+
+/** serve's flags as config settings (checked like environment values). */
+export function serveSettings(flags: ServeFlags) {
+  return {
     port: flags.port,
     host: flags.host,
     apiKeys: flags.apiKey,
@@ -34,15 +46,13 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
     reasoningFormat: flags.reasoningFormat,
     defaultModel: flags.defaultModel,
     claudeModel: flags.claudeModel,
-  });
+  };
+}
+
+export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<void> {
+  const ctx = new CommandContext(globals, serveSettings(flags));
   const { config, logger } = ctx;
-  if (!isLoopback(config.host) && !config.apiKeys.length && !flags.insecureNoAuth) {
-    throw new CliError(
-      `Refusing to serve on ${config.host} without an API key: anyone who can reach it could use your ChatGPT account. ` +
-        "Add --api-key <key> (or CODEX_PROXY_API_KEY), or pass --insecure-no-auth if that is really what you want.",
-      2,
-    );
-  }
+  assertSafeExposure(config, flags.insecureNoAuth);
   const graceMs = parseDuration(flags.shutdownTimeout ?? "10s", "--shutdown-timeout");
   const options: ServeOptions = {
     port: config.port,

@@ -1,0 +1,135 @@
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { userInfo } from "node:os";
+import { CliError } from "../errors.js";
+import { serviceManager } from "../service/manager.js";
+import { buildSpec, renderEnvFile, type ServiceSpec } from "../service/spec.js";
+import { CommandContext, type GlobalOptions } from "./_context.js";
+import { assertSafeExposure, serveSettings, type ServeFlags } from "./serve.js";
+
+export interface InstallFlags extends ServeFlags {
+  dryRun?: boolean;
+}
+
+/** `serve` flags given to `install`, to be repeated in the unit (API keys go to the env file instead). */
+function serveArgs(flags: ServeFlags, port: number, host: string): string[] {
+  const args = ["serve", "--port", String(port), "--host", host];
+  for (const origin of flags.cors ?? []) args.push("--cors", origin);
+  const pairs: [string, string | undefined][] = [
+    ["--reasoning-effort", flags.reasoningEffort],
+    ["--reasoning-summary", flags.reasoningSummary],
+    ["--reasoning-format", flags.reasoningFormat],
+    ["--default-model", flags.defaultModel],
+    ["--claude-model", flags.claudeModel],
+    ["--shutdown-timeout", flags.shutdownTimeout],
+    ["--body-limit", flags.bodyLimit],
+  ];
+  for (const [flag, value] of pairs) if (value !== undefined) args.push(flag, value);
+  if (flags.insecureNoAuth) args.push("--insecure-no-auth");
+  return args;
+}
+
+function specFor(ctx: CommandContext, flags: ServeFlags): ServiceSpec {
+  const { config } = ctx;
+  assertSafeExposure(config, flags.insecureNoAuth);
+  const spec = buildSpec({ configDir: config.configDir, serveArgs: serveArgs(flags, config.port, config.host), apiKeys: config.apiKeys, host: config.host, port: config.port });
+  // settings from the shell's CODEX_PROXY_* variables would be lost: the service does not inherit them
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith("CODEX_PROXY_") && value && !["CODEX_PROXY_CONFIG_DIR", "CODEX_PROXY_API_KEY", "CODEX_PROXY_PORT", "CODEX_PROXY_HOST"].includes(key)) spec.env[key] = value;
+  }
+  return spec;
+}
+
+export async function install(flags: InstallFlags, globals: GlobalOptions): Promise<void> {
+  const ctx = new CommandContext(globals, serveSettings(flags));
+  const manager = serviceManager();
+  const spec = specFor(ctx, flags);
+  const unit = manager.render(spec);
+  if (flags.dryRun) {
+    const shown = Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, k === "CODEX_PROXY_API_KEY" ? "<redacted>" : v]));
+    const commands = manager.startCommands().map((c) => `  ${c.join(" ")}`);
+    ctx.ui.result(
+      [`# ${manager.unitPath}`, unit, `# ${spec.envFile} (mode 0600)`, renderEnvFile(shown), "# then it would run:", ...commands, `  (and wait for ${spec.healthUrl})`].join("\n"),
+      { kind: manager.kind, unitPath: manager.unitPath, unit, envFile: spec.envFile, envKeys: Object.keys(spec.env), commands: manager.startCommands(), healthUrl: spec.healthUrl },
+    );
+    return;
+  }
+  await manager.preflight();
+  mkdirSync(spec.configDir, { recursive: true, mode: 0o700 });
+  mkdirSync(dirname(spec.logFile), { recursive: true, mode: 0o700 });
+  writeFileSync(spec.envFile, renderEnvFile(spec.env), { mode: 0o600 });
+  chmodSync(spec.envFile, 0o600);
+  mkdirSync(dirname(manager.unitPath), { recursive: true });
+  writeFileSync(manager.unitPath, unit);
+  await manager.start();
+  const healthy = await waitForHealth(spec.healthUrl, 20_000);
+  if (!healthy) {
+    throw new CliError(`The service was started but does not answer on ${spec.healthUrl} after 20s. See \`codex-proxy service logs\` for why.`);
+  }
+  const lines = [`✔ codex-proxy runs as a ${manager.kind === "systemd" ? "systemd user service" : "launchd agent"}: ${spec.healthUrl.replace(/\/health$/, "")}`, `  unit    ${manager.unitPath}`, `  config  ${spec.configDir}`];
+  if (manager.kind === "systemd") lines.push("", `To keep it running after you log out: loginctl enable-linger ${userInfo().username}`);
+  lines.push("Check it with `codex-proxy service status`; read its logs with `codex-proxy service logs`.");
+  ctx.ui.result(lines.join("\n"), { installed: true, kind: manager.kind, unitPath: manager.unitPath, url: spec.healthUrl.replace(/\/health$/, "") });
+}
+
+export async function uninstall(_flags: unknown, globals: GlobalOptions): Promise<void> {
+  const ctx = new CommandContext(globals);
+  const manager = serviceManager();
+  const state = await manager.state();
+  if (!state.installed) {
+    ctx.ui.result("The service is not installed: nothing to remove.", { removed: false });
+    return;
+  }
+  await manager.stop();
+  rmSync(manager.unitPath, { force: true });
+  rmSync(`${ctx.config.configDir}/service.env`, { force: true });
+  ctx.ui.result(`✔ Removed the service (${manager.unitPath})`, { removed: true, unitPath: manager.unitPath });
+}
+
+export async function status(_flags: unknown, globals: GlobalOptions): Promise<void> {
+  const ctx = new CommandContext(globals);
+  const manager = serviceManager();
+  const state = await manager.state();
+  if (!state.installed) {
+    if (ctx.ui.json) ctx.ui.result("", { installed: false, running: false });
+    throw new CliError("The service is not installed: `codex-proxy service install` sets it up.");
+  }
+  const url = healthUrlOf(readFileSync(manager.unitPath, "utf8"));
+  const healthy = state.running && (await waitForHealth(url, 1000));
+  ctx.ui.result(
+    `${state.running ? "✔ running" : "✖ not running"} (${manager.kind}, ${manager.unitPath})${healthy ? `, answering on ${url}` : ""}\n\n${state.detail}`,
+    { installed: true, running: state.running, healthy, unitPath: manager.unitPath, detail: state.detail },
+  );
+  if (!state.running) process.exitCode = 1;
+}
+
+export async function logs(flags: { lines?: string; follow?: boolean }, globals: GlobalOptions): Promise<void> {
+  const ctx = new CommandContext(globals);
+  const manager = serviceManager();
+  const code = await manager.logs(Number(flags.lines ?? 100), Boolean(flags.follow), { logFile: `${ctx.config.configDir}/logs/serve.log` });
+  if (code !== 0) process.exitCode = code;
+}
+
+/** The address the installed unit serves on, read from its `--port` / `--host` arguments. */
+function healthUrlOf(unit: string): string {
+  const port = /--port(?:\s+|<\/string>\s*<string>)(\d+)/.exec(unit)?.[1] ?? "8787";
+  let host = /--host(?:\s+|<\/string>\s*<string>)([^\s<]+)/.exec(unit)?.[1] ?? "127.0.0.1";
+  if (host === "0.0.0.0" || host === "::") host = "127.0.0.1";
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}/health`;
+}
+
+async function waitForHealth(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      const body = (await res.json()) as { name?: string };
+      if (res.ok && body.name === "codex-proxy") return true;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) return false;
+    await sleep(250);
+  }
+}

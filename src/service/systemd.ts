@@ -1,0 +1,42 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { SERVICE_NAME, type ServiceSpec } from "./spec.js";
+
+export const UNIT = `${SERVICE_NAME}.service`;
+
+export function systemdUnitPath(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CONFIG_HOME || join(homedir(), ".config");
+  return join(base, "systemd", "user", UNIT);
+}
+
+/** Quote one ExecStart word the way systemd splits them; `%` is systemd's specifier character. */
+function quote(word: string): string {
+  const escaped = word.replace(/%/g, "%%");
+  return /^[\w@%+=:,./-]+$/.test(escaped) ? escaped : `"${escaped.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+/** A systemd user unit: absolute paths, pinned config dir, secrets in an EnvironmentFile, restart on failure. */
+export function renderSystemdUnit(spec: ServiceSpec): string {
+  const exec = [spec.nodePath, spec.cliPath, ...spec.args].map(quote).join(" ");
+  return `[Unit]
+Description=codex-proxy: the ChatGPT plan's Codex models over OpenAI, Ollama and Anthropic APIs
+Documentation=https://www.npmjs.com/package/codex-proxy
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=simple
+ExecStart=${exec}
+Environment=${quote(`CODEX_PROXY_CONFIG_DIR=${spec.configDir}`)}
+EnvironmentFile=-${spec.envFile}
+Restart=on-failure
+RestartSec=5
+# serve finishes open streams on SIGTERM before exiting
+KillSignal=SIGTERM
+TimeoutStopSec=30
+NoNewPrivileges=true
+
+[Install]
+WantedBy=default.target
+`;
+}
