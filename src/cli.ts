@@ -47,6 +47,13 @@ program
   .option("--refresh", "ask the backend even when the cached list is fresh")
   .action(lazy(() => import("./commands/models.js")));
 
+program
+  .command("doctor")
+  .description("check everything that can break, and print the fix for each problem")
+  .option("--no-refresh", "do not try a token refresh")
+  .option("--timeout <duration>", "time limit of each network check (default 10s)")
+  .action(lazy(() => import("./commands/doctor.js")));
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 /** serve's options, shared by `serve` and `service install` */
 const withServeOptions = (command: Command) =>
@@ -92,7 +99,8 @@ for (const command of [...program.commands, ...service.commands]) command.exitOv
 async function main(): Promise<number> {
   try {
     await program.parseAsync(process.argv);
-    return 0;
+    // a command may report failure without throwing (doctor, service status)
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       // help and version are successes; anything else commander rejects is a usage error

@@ -82,7 +82,7 @@ export class UpstreamClient {
   }
 
   /** The account's models, from `GET {base}/models?client_version=…`. */
-  async listModels(signal?: AbortSignal): Promise<ModelInfo[]> {
+  async listModels(signal?: AbortSignal, onHeaders?: (headers: Record<string, string | string[] | undefined>) => void): Promise<ModelInfo[]> {
     const token = await this.#token();
     const url = `${this.#o.baseUrl}/models?client_version=${CODEX_CLIENT_VERSION}`;
     let res: Dispatcher.ResponseData;
@@ -97,6 +97,7 @@ export class UpstreamClient {
       throw new UpstreamError("bad_gateway", `Cannot reach the Codex backend: ${errorMessage(error)}`);
     }
     this.#noteRateLimits(res.headers);
+    onHeaders?.(res.headers);
     const text = await res.body.text();
     if (res.statusCode !== 200) throw httpError(res.statusCode, text, res.headers);
     try {

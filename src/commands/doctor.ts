@@ -1,0 +1,190 @@
+import { existsSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { errorMessage } from "../errors.js";
+import { formatDuration, formatRelative, parseDuration } from "../format.js";
+import { describeLogin } from "../auth/describe.js";
+import { CALLBACK_PORT } from "../auth/oauth.js";
+import { describePortOwner } from "../auth/port-owner.js";
+import { TokenManager } from "../auth/token-manager.js";
+import { serviceManager } from "../service/manager.js";
+import { CommandContext, type GlobalOptions } from "./_context.js";
+
+export interface DoctorOptions {
+  /** false with --no-refresh */
+  refresh: boolean;
+  /** time limit of each network check @default "10s" */
+  timeout?: string;
+}
+
+type Status = "ok" | "fail" | "warn" | "info";
+export interface Check {
+  name: string;
+  status: Status;
+  detail: string;
+  /** one line that says how to fix it */
+  fix?: string;
+}
+
+const MARK: Record<Status, string> = { ok: "✔", fail: "✖", warn: "!", info: "○" };
+
+/** Every check that can explain a broken setup; each has a time limit, none prints a token. */
+export async function run(options: DoctorOptions, globals: GlobalOptions): Promise<void> {
+  const ctx = new CommandContext(globals);
+  const CHECK_TIMEOUT_MS = parseDuration(options.timeout ?? "10s", "--timeout");
+  const checks: Check[] = [];
+  const add = (check: Check) => {
+    if (check.status === "ok") delete check.fix;
+    checks.push(check);
+    if (!ctx.ui.json) {
+      ctx.ui.say(`${MARK[check.status]} ${check.name}: ${check.detail}`);
+      if (check.fix && check.status !== "ok") ctx.ui.say(`    → ${check.fix}`);
+    }
+  };
+  const timed = async (name: string, fn: () => Promise<Check>) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<Check>((resolve) => {
+      timer = setTimeout(() => resolve({ name, status: "fail", detail: `no answer within ${formatDuration(CHECK_TIMEOUT_MS)}`, fix: "check the network, HTTPS_PROXY and NO_PROXY" }), CHECK_TIMEOUT_MS);
+    });
+    try {
+      add(await Promise.race([fn().catch((error): Check => ({ name, status: "fail", detail: errorMessage(error) })), timeout]));
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  try {
+    add(checkNode());
+    add(checkDir(ctx.config.configDir));
+    const signedIn = checkStore(ctx, add);
+    if (signedIn) {
+      if (options.refresh) {
+        await timed("Token refresh", async () => {
+          const quick = new TokenManager({ store: ctx.store, oauth: ctx.oauth, retryDelaysMs: [] });
+          await quick.refreshNow();
+          return { name: "Token refresh", status: "ok", detail: "the issuer issued a new access token" };
+        });
+      } else add({ name: "Token refresh", status: "info", detail: "skipped (--no-refresh)" });
+    }
+    let backendDate: string | undefined;
+    await timed("Codex backend", async () => {
+      if (!signedIn) return { name: "Codex backend", status: "info", detail: "not checked: sign in first" };
+      const models = await ctx.upstream.listModels(AbortSignal.timeout(CHECK_TIMEOUT_MS), (h) => {
+        backendDate = typeof h.date === "string" ? h.date : undefined;
+      });
+      return { name: "Codex backend", status: "ok", detail: `${ctx.config.upstreamUrl} answers (${models.filter((m) => m.visible).length} models)` };
+    });
+    add(checkClock(backendDate));
+    await timed("Login port", () => checkPort(CALLBACK_PORT, "127.0.0.1", "login"));
+    await timed("Serve port", () => checkPort(ctx.config.port, ctx.config.host === "0.0.0.0" ? "127.0.0.1" : ctx.config.host, "serve"));
+    await timed("Service", () => checkService());
+    add(checkProxyEnv());
+  } finally {
+    await ctx.close();
+  }
+  const failed = checks.filter((c) => c.status === "fail").length;
+  if (ctx.ui.json) ctx.ui.result("", { ok: failed === 0, checks });
+  else ctx.ui.say(failed ? `\n✖ ${failed} problem${failed > 1 ? "s" : ""} found` : "\n✔ All checks passed");
+  if (failed) process.exitCode = 1;
+}
+
+function checkNode(): Check {
+  const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];
+  const ok = major > 20 || (major === 20 && minor >= 19);
+  return { name: "Node.js", status: ok ? "ok" : "fail", detail: process.versions.node, fix: "install Node.js 20.19 or newer" };
+}
+
+function checkDir(dir: string): Check {
+  if (!existsSync(dir)) return { name: "Config dir", status: "fail", detail: `${dir} does not exist`, fix: "run `codex-proxy login`" };
+  const mode = statSync(dir).mode & 0o777;
+  if (mode & 0o077) return { name: "Config dir", status: "fail", detail: `${dir} is readable by others (mode ${mode.toString(8)})`, fix: `chmod 700 ${dir}` };
+  return { name: "Config dir", status: "ok", detail: `${dir} (mode 700)` };
+}
+
+/** The token file, the tokens in it, and the access token's expiry. Returns whether someone is signed in. */
+function checkStore(ctx: CommandContext, add: (c: Check) => void): boolean {
+  const path = ctx.store.path;
+  if (!existsSync(path)) {
+    add({ name: "Tokens", status: "fail", detail: "not signed in", fix: "run `codex-proxy login`" });
+    return false;
+  }
+  const mode = statSync(path).mode & 0o777;
+  if (mode & 0o077) add({ name: "Token file", status: "fail", detail: `${path} is readable by others (mode ${mode.toString(8)})`, fix: `chmod 600 ${path}` });
+  else add({ name: "Token file", status: "ok", detail: `${path} (mode 600)` });
+  let auth;
+  try {
+    auth = ctx.store.read();
+  } catch (error) {
+    add({ name: "Tokens", status: "fail", detail: errorMessage(error), fix: "run `codex-proxy login`" });
+    return false;
+  }
+  if (!auth) {
+    add({ name: "Tokens", status: "fail", detail: "the store holds no tokens", fix: "run `codex-proxy login`" });
+    return false;
+  }
+  const s = describeLogin(auth, path);
+  add({ name: "Tokens", status: "ok", detail: `signed in as ${s.email ?? "unknown"} (ChatGPT ${s.planName}, account ${s.accountId ?? "unknown"})` });
+  if (s.accessTokenExpiresAt) {
+    const at = Date.parse(s.accessTokenExpiresAt);
+    add({ name: "Access token", status: "ok", detail: s.accessTokenExpired ? `expired ${formatRelative(at)}; refreshed on next use` : `expires ${formatRelative(at)}` });
+  } else add({ name: "Access token", status: "info", detail: "no expiry in the token; refreshed 8 days after the last refresh" });
+  return true;
+}
+
+function checkClock(date: string | undefined): Check {
+  if (!date) return { name: "Clock", status: "info", detail: "not compared (no Date header from the backend)" };
+  const skew = Date.now() - Date.parse(date);
+  if (Number.isNaN(skew)) return { name: "Clock", status: "info", detail: "not compared (unreadable Date header)" };
+  const ok = Math.abs(skew) < 60_000;
+  return {
+    name: "Clock",
+    status: ok ? "ok" : "fail",
+    detail: ok ? "in step with the backend" : `${formatDuration(Math.abs(skew))} ${skew > 0 ? "ahead of" : "behind"} the backend`,
+    fix: "turn on time sync (e.g. `timedatectl set-ntp true`): token expiry depends on the clock",
+  };
+}
+
+async function checkPort(port: number, host: string, use: "login" | "serve"): Promise<Check> {
+  const name = use === "login" ? "Login port" : "Serve port";
+  const free = await new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+  if (free) return { name, status: "ok", detail: `${host}:${port} is free` };
+  if (use === "serve") {
+    try {
+      const res = await fetch(`http://${host}:${port}/health`, { signal: AbortSignal.timeout(2000) });
+      const body = (await res.json()) as { name?: string; version?: string };
+      if (body.name === "codex-proxy") return { name, status: "ok", detail: `codex-proxy ${body.version ?? ""} is running on ${host}:${port}`.replace("  ", " ") };
+    } catch {
+      // not ours
+    }
+  }
+  const owner = await describePortOwner(port);
+  return {
+    name,
+    status: use === "login" ? "warn" : "fail",
+    detail: `${host}:${port} is in use${owner ? ` by ${owner}` : ""}`,
+    fix: use === "login" ? "`codex-proxy login` needs it: stop that process, or use `codex-proxy login --device`" : "stop that process, or serve on another port with --port",
+  };
+}
+
+async function checkService(): Promise<Check> {
+  let manager;
+  try {
+    manager = serviceManager();
+  } catch {
+    return { name: "Service", status: "info", detail: "not supported on this platform" };
+  }
+  if (!existsSync(manager.unitPath)) return { name: "Service", status: "info", detail: "not installed (optional)", fix: "`codex-proxy service install` runs serve in the background" };
+  const state = await manager.state();
+  return state.running
+    ? { name: "Service", status: "ok", detail: `running (${manager.unitPath})` }
+    : { name: "Service", status: "fail", detail: `installed but not running (${manager.unitPath})`, fix: "see `codex-proxy service logs`, then `codex-proxy service install` again" };
+}
+
+function checkProxyEnv(): Check {
+  const seen = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"]
+    .filter((k) => process.env[k])
+    .map((k) => `${k}=${process.env[k]!.replace(/\/\/[^@/]*@/, "//***@")}`);
+  return { name: "Proxy", status: "info", detail: seen.length ? `outbound calls use ${seen.join(" ")}` : "no HTTPS_PROXY / NO_PROXY set: direct connections" };
+}
