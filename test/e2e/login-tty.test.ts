@@ -88,7 +88,7 @@ describe("outbound proxy", () => {
   it("sends OAuth calls through HTTP_PROXY, and not when NO_PROXY matches", async () => {
     const configDir = tempDir();
     const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-    const env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_CONFIG_DIR: configDir, HTTP_PROXY: proxyUrl });
+    const env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_UPSTREAM_URL: fake.upstreamUrl, CODEX_PROXY_CONFIG_DIR: configDir, HTTP_PROXY: proxyUrl });
     const importLogin = () => {
       const file = join(tempDir(), "auth.json");
       writeFileSync(file, JSON.stringify({ tokens: { ...fake.issuer.issueTokens(-60), account_id: "acc-123" } }));
@@ -98,6 +98,7 @@ describe("outbound proxy", () => {
     const viaProxy = await runCli(["status", "--refresh"], env);
     expect(viaProxy.code, viaProxy.stderr).toBe(0);
     expect(seen).toContain(`CONNECT ${new URL(fake.issuerUrl).host}`);
+    expect(seen.every((line) => line.includes(new URL(fake.issuerUrl).host))).toBe(true);
 
     seen.length = 0;
     expect((await importLogin()).code).toBe(0);

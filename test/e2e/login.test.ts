@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 beforeEach(() => {
   configDir = join(tempDir(), "config");
-  env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_CONFIG_DIR: configDir });
+  env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_UPSTREAM_URL: fake.upstreamUrl, CODEX_PROXY_CONFIG_DIR: configDir });
   fake.issuer.authorizeError = undefined;
 });
 

@@ -9,13 +9,18 @@ export function tempDir(prefix = "codex-proxy-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** A clean environment: no proxies, no display, no CI-detected terminal, pointed at the fake. */
+/** Nothing listens here: a test that forgets to point the CLI at the fake fails at once instead of going online. */
+export const DEAD_URL = "http://127.0.0.1:9";
+
+/** A clean environment: no proxies, no display, no CI-detected terminal, and never the real OpenAI hosts. */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) {
     if (/^(https?_proxy|all_proxy|no_proxy|codex_proxy_.*|codex_home|display|wayland_display|browser|ssh_.*)$/i.test(key)) delete env[key];
   }
   delete env.NODE_OPTIONS;
+  env.CODEX_PROXY_AUTH_URL = `${DEAD_URL}/auth`;
+  env.CODEX_PROXY_UPSTREAM_URL = `${DEAD_URL}/backend-api/codex`;
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
     else env[key] = value;
