@@ -40,6 +40,8 @@ export class TokenManager {
   #auth?: StoredAuth;
   #mtime?: number;
   #refreshing?: Promise<StoredAuth>;
+  /** when the store's mtime was last checked: at most once a second, not on every request */
+  #checkedAt = 0;
   /** a permanent refresh failure, remembered until the store changes (a new login) */
   #dead?: { error: ReloginRequiredError; mtime?: number };
   /** how many refreshes this manager made (for tests and `doctor`) */
@@ -73,6 +75,9 @@ export class TokenManager {
 
   /** The current login, re-read when the file changed on disk. */
   #load(): StoredAuth {
+    const now = Date.now();
+    if (this.#auth && !this.#dead && now - this.#checkedAt < 1000) return this.#auth;
+    this.#checkedAt = now;
     const mtime = this.#store.mtimeMs();
     if (this.#dead && this.#dead.mtime === mtime) throw this.#dead.error;
     if (!this.#auth || mtime !== this.#mtime) {

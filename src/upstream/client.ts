@@ -40,8 +40,8 @@ export interface ResponseStreamOptions {
 
 export interface UpstreamStream {
   headers: Record<string, string | string[] | undefined>;
-  /** the events; the first one has already been received, so the stream is known to be alive */
-  events: AsyncIterable<UpstreamEvent>;
+  /** the events, in batches (one per network read); the first batch has already arrived, so the stream is alive */
+  events: AsyncIterable<UpstreamEvent[]>;
 }
 
 type Attempt = { ok: true; value: UpstreamStream } | { ok: false; error: UpstreamError; retry: boolean };
@@ -160,7 +160,7 @@ export class UpstreamClient {
     }
     // wait for the first event: a stream that dies before it can still be retried
     const iterator = parseUpstreamEvents(res.body)[Symbol.asyncIterator]();
-    let first: IteratorResult<UpstreamEvent>;
+    let first: IteratorResult<UpstreamEvent[]>;
     try {
       first = await iterator.next();
     } catch (error) {
@@ -169,11 +169,11 @@ export class UpstreamClient {
       const upstream = error instanceof UpstreamError ? error : new UpstreamError("bad_gateway", `The Codex backend stream failed: ${errorMessage(error)}`);
       return { ok: false, retry: true, error: upstream };
     }
-    async function* events(): AsyncGenerator<UpstreamEvent> {
+    async function* events(): AsyncGenerator<UpstreamEvent[]> {
       try {
         if (!first.done) yield first.value;
         for (;;) {
-          let next: IteratorResult<UpstreamEvent>;
+          let next: IteratorResult<UpstreamEvent[]>;
           try {
             next = await iterator.next();
           } catch (error) {

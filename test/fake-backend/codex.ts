@@ -198,6 +198,10 @@ export function lastUserText(body: Record<string, unknown>): string {
 export function scenarioReply(body: Record<string, unknown>): Reply {
   const text = lastUserText(body);
   const scenario = /\[\[scenario:([\w-]+)\]\]/.exec(text)?.[1] ?? "text";
+  // long-N: N text deltas as fast as possible (benchmarks); stall: stops sending mid-stream
+  const long = /^long-(\d+)$/.exec(scenario);
+  if (long) return { steps: responseSteps(String(body.model), { text: "tok ".repeat(Number(long[1])), chunk: 4 }) };
+  if (scenario === "stall") return { steps: [...responseSteps(String(body.model), { text: "Stalled answer" }).slice(0, 6), { pause: 60_000 }] };
   const model = String(body.model);
   const summary = (body.reasoning as Record<string, unknown> | undefined)?.summary;
   const reasoning = summary ? ["**Thinking** about the question.", "Deciding on an answer."] : undefined;

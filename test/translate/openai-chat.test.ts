@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { chatToResponses } from "../../src/translate/openai-chat/request.js";
-import { ChatStreamTranslator } from "../../src/translate/openai-chat/stream.js";
+import { ChatStreamTranslator, chunkSerializer } from "../../src/translate/openai-chat/stream.js";
 import { aggregateChatChunks } from "../../src/translate/openai-chat/aggregate.js";
 import { splitEffortSuffix } from "../../src/translate/model-name.js";
 import { InvalidRequestError } from "../../src/translate/errors.js";
@@ -135,5 +135,16 @@ describe("ChatStreamTranslator", () => {
     const { chunks } = run(responseSteps("m", { text: "hi" }));
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 120 } });
     expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe("stop");
+  });
+});
+
+describe("chunkSerializer", () => {
+  it("writes exactly what JSON.stringify writes, for every kind of chunk", () => {
+    const t = new ChatStreamTranslator({ id: 'chatcmpl-"quoted"', created: 7, model: "gpt-5.5-\u00e9", reasoningFormat: "reasoning_content", includeUsage: true });
+    const serialize = chunkSerializer();
+    const steps = responseSteps("m", { reasoning: ["r\"1"], text: "t\n\u2028x", calls: [{ name: "f", arguments: '{"a":"\\"}' }] });
+    const chunks = steps.flatMap((s) => ("event" in s ? t.push(s.event as never) : []));
+    expect(chunks.length).toBeGreaterThan(8);
+    for (const chunk of chunks) expect(serialize(chunk)).toBe(JSON.stringify(chunk));
   });
 });

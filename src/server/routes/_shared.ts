@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { H3, H3Event } from "h3";
 import { unknownModel } from "../../translate/model-name.js";
 import type { TranslateContext } from "../../translate/responses/build.js";
@@ -20,8 +20,9 @@ export function requestSignal(event: H3Event, ctx: ServerContext): AbortSignal {
   return AbortSignal.any([event.req.signal, ctx.shutdownSignal]);
 }
 
-export function randomId(bytes = 12): string {
-  return randomBytes(bytes).toString("hex");
+/** 24 hex characters; randomUUID draws from a cached entropy pool, unlike randomBytes on every call. */
+export function randomId(): string {
+  return randomUUID().replace(/-/g, "").slice(0, 24);
 }
 
 /** Send the translated request; a model the backend does not know is reported with the account's list. */
@@ -44,8 +45,8 @@ export async function openUpstream(
 }
 
 /** Consume a whole upstream stream (for non-stream responses), feeding each event to `onEvent`. */
-export async function drain(events: AsyncIterable<ResponsesEvent>, onEvent: (event: ResponsesEvent) => void): Promise<void> {
-  for await (const event of events) onEvent(event);
+export async function drain(events: AsyncIterable<ResponsesEvent[]>, onEvent: (event: ResponsesEvent) => void): Promise<void> {
+  for await (const batch of events) for (const event of batch) onEvent(event);
 }
 
 /** Why a stream ended early, for the client: its own disconnect needs no message. */
@@ -71,13 +72,17 @@ export interface FrameMapping {
  * family's error frame. When the client itself went away nothing more is written; the iterator's cleanup
  * aborts the upstream request.
  */
-export async function* translateFrames(events: AsyncIterable<ResponsesEvent>, mapping: FrameMapping, event: H3Event, ctx: ServerContext): AsyncGenerator<string> {
+export async function* translateFrames(events: AsyncIterable<ResponsesEvent[]>, mapping: FrameMapping, event: H3Event, ctx: ServerContext): AsyncGenerator<string> {
   try {
-    yield* mapping.start?.() ?? [];
-    for await (const upstreamEvent of events) yield* mapping.map(upstreamEvent);
-    yield* mapping.end?.() ?? [];
+    yield (mapping.start?.() ?? []).join("");
+    for await (const batch of events) {
+      let frames = "";
+      for (const upstreamEvent of batch) for (const frame of mapping.map(upstreamEvent)) frames += frame;
+      if (frames) yield frames;
+    }
+    yield (mapping.end?.() ?? []).join("");
   } catch (error) {
     const reason = streamEndReason(error, event, ctx);
-    if (reason) yield* mapping.fail(reason);
+    if (reason) yield mapping.fail(reason).join("");
   }
 }

@@ -1,7 +1,7 @@
 import type { H3, H3Event } from "h3";
 import { InvalidRequestError } from "../../translate/errors.js";
 import { chatToResponses } from "../../translate/openai-chat/request.js";
-import { ChatStreamTranslator, type ChatChunk } from "../../translate/openai-chat/stream.js";
+import { ChatStreamTranslator, chunkSerializer, type ChatChunk } from "../../translate/openai-chat/stream.js";
 import { aggregateChatChunks } from "../../translate/openai-chat/aggregate.js";
 import { toChatUsage } from "../../translate/usage.js";
 import type { ModelInfo } from "../../translate/responses/types.js";
@@ -41,10 +41,11 @@ async function chatCompletions(event: H3Event, ctx: ServerContext): Promise<unkn
     await drain(upstream.events, (e) => chunks.push(...translator.push(e)));
     return aggregateChatChunks(chunks, translator.usage ?? toChatUsage(undefined));
   }
+  const serialize = chunkSerializer();
   const frames = translateFrames(
     upstream.events,
     {
-      map: (e) => translator.push(e).map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`),
+      map: (e) => translator.push(e).map((chunk) => `data: ${serialize(chunk)}\n\n`),
       end: () => ["data: [DONE]\n\n"],
       // the OpenAI SDKs raise an APIError for a data object with an `error` key
       fail: (reason) => [`data: ${JSON.stringify(errorBody("openai", describeError(reason)))}\n\n`],

@@ -205,3 +205,17 @@ export class ChatStreamTranslator {
     if (this.#o.includeUsage) out.push({ ...this.#chunk({}), choices: [], usage: this.usage });
   }
 }
+
+/**
+ * Serialize chunks of one stream: byte for byte `JSON.stringify(chunk)`, but the part every chunk shares
+ * (id, created, model) is built once per stream instead of once per token.
+ */
+export function chunkSerializer(): (chunk: ChatChunk) => string {
+  let prefix: string | undefined;
+  return (chunk) => {
+    const choice = chunk.choices[0];
+    if (!choice || chunk.choices.length !== 1 || chunk.usage !== undefined) return JSON.stringify(chunk);
+    prefix ??= `{"id":${JSON.stringify(chunk.id)},"object":"chat.completion.chunk","created":${chunk.created},"model":${JSON.stringify(chunk.model)},"choices":[{"index":0,"delta":`;
+    return `${prefix}${JSON.stringify(choice.delta)},"finish_reason":${JSON.stringify(choice.finish_reason)},"logprobs":null}]}`;
+  };
+}

@@ -1,0 +1,235 @@
+// npm run bench: the same workload straight to the fake backend and through the proxy, side by side.
+// Three processes: the fake backend, the built proxy (`codex-proxy serve`), and this load generator.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import { Agent, request } from "undici";
+import { ChatStreamTranslator } from "../src/translate/openai-chat/stream.js";
+import { responseSteps } from "../test/fake-backend/events.js";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const BIN = join(ROOT, "bin/codex-proxy.js");
+
+const quick = process.argv.includes("--quick");
+const agent = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 30_000, bodyTimeout: 0, headersTimeout: 0 });
+
+// ---------- processes ----------
+const children: ChildProcess[] = [];
+process.on("exit", () => children.forEach((c) => c.kill("SIGKILL")));
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
+
+async function firstLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+  const rl = createInterface({ input: child.stdout! });
+  for await (const line of rl) if (pattern.test(line)) return line;
+  throw new Error("process ended before it was ready");
+}
+
+const dir = mkdtempSync(join(tmpdir(), "codex-proxy-bench-"));
+// one process (no tsx wrapper whose child would outlive a kill)
+const fake = spawn(process.execPath, ["--import", "tsx", join(ROOT, "test/fake-backend/main.ts"), "--codex-auth", join(dir, "codex/auth.json")], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+children.push(fake);
+console.error("starting the fake backend");
+const { issuerUrl, upstreamUrl } = JSON.parse(await firstLine(fake, /^\{/)) as { issuerUrl: string; upstreamUrl: string };
+const env = { ...process.env, CODEX_PROXY_CONFIG_DIR: join(dir, "config"), CODEX_PROXY_AUTH_URL: issuerUrl, CODEX_PROXY_UPSTREAM_URL: upstreamUrl };
+spawnSync(process.execPath, [BIN, "login", "--import", join(dir, "codex/auth.json")], { env, stdio: "ignore" });
+console.error("starting the proxy");
+const proxy = spawn(process.execPath, [BIN, "serve", "--port", "0", "--quiet"], { env, stdio: ["ignore", "pipe", "inherit"] });
+children.push(proxy);
+const proxyUrl = /(http:\/\/\S+)/.exec(await firstLine(proxy, /listening on/))![1]!;
+const auth = JSON.parse(readFileSync(join(dir, "codex/auth.json"), "utf8")).tokens;
+const directHeaders = { authorization: `Bearer ${auth.access_token}`, "chatgpt-account-id": auth.account_id, "content-type": "application/json", accept: "text/event-stream" };
+
+// ---------- the two paths ----------
+type Path = "direct" | "proxy";
+function call(path: Path, content: string, stream = true) {
+  if (path === "direct") {
+    const body = { model: "gpt-5.5", instructions: "x", input: [{ type: "message", role: "user", content: [{ type: "input_text", text: content }] }], store: false, stream: true };
+    return { url: `${upstreamUrl}/responses`, headers: directHeaders, body: JSON.stringify(body) };
+  }
+  const body = { model: "gpt-5.5", stream, reasoning_format: "none", messages: [{ role: "user", content }] };
+  return { url: `${proxyUrl}/v1/chat/completions`, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+}
+
+interface Timing {
+  ttfb: number;
+  ttlb: number;
+  bytes: number;
+}
+
+async function timed(path: Path, content: string, stream = true): Promise<Timing> {
+  const c = call(path, content, stream);
+  const t0 = performance.now();
+  const res = await request(c.url, { method: "POST", headers: c.headers, body: c.body, dispatcher: agent });
+  let ttfb = 0;
+  let bytes = 0;
+  for await (const chunk of res.body) {
+    if (!ttfb) ttfb = performance.now() - t0;
+    bytes += (chunk as Buffer).length;
+  }
+  if (res.statusCode !== 200) throw new Error(`${path} answered ${res.statusCode}`);
+  return { ttfb, ttlb: performance.now() - t0, bytes };
+}
+
+async function concurrent<T>(width: number, total: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < total) out.push(await fn(next++));
+    }),
+  );
+  return out;
+}
+
+const pct = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+};
+const ms = (v: number) => `${v.toFixed(2)} ms`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+const rssOf = (pid: number, field: "VmRSS" | "VmHWM" = "VmRSS") => Number(/(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith(field))!)![1]) / 1024;
+
+const rows: string[][] = [];
+const row = (...cells: string[]) => {
+  rows.push(cells);
+  console.log(cells.join("  |  "));
+};
+
+console.error(`fake ${upstreamUrl}, proxy ${proxyUrl}: warming up`);
+// warm both paths (JIT, keep-alive connections, the proxy's model list)
+await concurrent(16, 200, (i) => timed(i % 2 ? "direct" : "proxy", "warm up"));
+
+// ---------- 1. latency at 1, 16, 256 concurrent streams ----------
+for (const width of [1, 16, 256]) {
+  const total = quick ? Math.max(width * 2, 50) : width === 1 ? 300 : width === 16 ? 1600 : 2048;
+  const results: Record<Path, Timing[]> = { direct: [], proxy: [] };
+  // interleave rounds so both paths see the same machine noise
+  for (let round = 0; round < 4; round++) {
+    for (const path of ["direct", "proxy"] as const) results[path].push(...(await concurrent(width, total / 4, () => timed(path, "Say something short"))));
+  }
+  for (const [metric, key] of [["TTFB", "ttfb"], ["TTLB", "ttlb"]] as const) {
+    for (const p of [50, 99]) {
+      const d = pct(results.direct.map((t) => t[key]), p);
+      const x = pct(results.proxy.map((t) => t[key]), p);
+      row(`${metric} p${p} @${width}`, `direct ${ms(d)}`, `proxy ${ms(x)}`, `added ${ms(x - d)}`, `ratio ${ratio(x, d)}`);
+    }
+  }
+}
+
+// ---------- 2. throughput on one long stream ----------
+{
+  const events = quick ? 5000 : 20_000;
+  const best: Record<Path, number> = { direct: 0, proxy: 0 };
+  for (let i = 0; i < 3; i++) {
+    for (const path of ["direct", "proxy"] as const) {
+      const t = await timed(path, `[[scenario:long-${events}]]`);
+      best[path] = Math.max(best[path], events / (t.ttlb / 1000));
+    }
+  }
+  row(`Throughput, one stream of ${events} deltas`, `direct ${best.direct.toFixed(0)} ev/s`, `proxy ${best.proxy.toFixed(0)} ev/s`, `proxy/direct ${(best.proxy / best.direct * 100).toFixed(0)}%`);
+}
+
+// ---------- 3. requests per second, short non-stream completions ----------
+{
+  const seconds = quick ? 1.5 : 4;
+  const rps: Record<Path, number> = { direct: 0, proxy: 0 };
+  for (const path of ["direct", "proxy"] as const) {
+    let done = 0;
+    const end = performance.now() + seconds * 1000;
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (performance.now() < end) {
+        await timed(path, "short", false);
+        done++;
+      }
+    }));
+    rps[path] = done / seconds;
+  }
+  row("Short non-stream requests @16", `direct ${rps.direct.toFixed(0)} req/s`, `proxy ${rps.proxy.toFixed(0)} req/s`, `proxy/direct ${(rps.proxy / rps.direct * 100).toFixed(0)}%`);
+}
+
+// ---------- 4. memory: 1,000 open streams, then 10,000 requests ----------
+{
+  const pid = proxy.pid!;
+  const baseline = rssOf(pid);
+  const open = 1000;
+  let started = 0;
+  let peak = baseline;
+  const streams = Array.from({ length: open }, async () => {
+    const c = call("proxy", "[[scenario:slow]] keep this stream open for a while");
+    const res = await request(c.url, { method: "POST", headers: c.headers, body: c.body, dispatcher: agent });
+    let first = true;
+    for await (const _ of res.body) {
+      if (first) {
+        first = false;
+        started++;
+      }
+    }
+  });
+  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 50);
+  while (started < open) await new Promise((r) => setTimeout(r, 20));
+  const allOpen = rssOf(pid);
+  await Promise.all(streams);
+  clearInterval(sampler);
+  row(`RSS with ${open} open streams`, `baseline ${baseline.toFixed(0)} MB`, `all open ${allOpen.toFixed(0)} MB`, `peak ${Math.max(peak, rssOf(pid, "VmHWM") > peak ? peak : peak).toFixed(0)} MB (VmHWM ${rssOf(pid, "VmHWM").toFixed(0)} MB)`);
+
+  const total = quick ? 3000 : 10_000;
+  const samples: string[] = [];
+  let done = 0;
+  await concurrent(32, total, async () => {
+    await timed("proxy", "leak check", false);
+    done++;
+    if (done === total / 10 || done === total / 2 || done === total) samples.push(`${done}: ${rssOf(pid).toFixed(0)} MB`);
+  });
+  row(`RSS over ${total} requests`, ...samples);
+}
+
+// ---------- 5. CLI cold start ----------
+{
+  const median = (args: string[]) => {
+    const times: number[] = [];
+    for (let i = 0; i < (quick ? 7 : 21); i++) {
+      const t0 = performance.now();
+      spawnSync(process.execPath, args, { stdio: "ignore" });
+      times.push(performance.now() - t0);
+    }
+    return pct(times, 50);
+  };
+  const node = median(["-e", "0"]);
+  const version = median([BIN, "--version"]);
+  const help = median([BIN, "--help"]);
+  row("CLI cold start", `node -e 0 ${ms(node)}`, `--version ${ms(version)} (${ratio(version, node)})`, `--help ${ms(help)} (${ratio(help, node)})`);
+}
+
+// ---------- 6. the translation core alone ----------
+{
+  const steps = responseSteps("gpt-5.5", { reasoning: ["thinking about it"], text: "word ".repeat(2000), chunk: 5 }).flatMap((s) => ("event" in s ? [s.event as { type: string }] : []));
+  let events = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < 1000) {
+    const t = new ChatStreamTranslator({ id: "x", created: 0, model: "m", reasoningFormat: "think-tags", includeUsage: true });
+    for (const e of steps) for (const chunk of t.push(e)) JSON.stringify(chunk);
+    events += steps.length;
+  }
+  row("Translation core (events → serialized chat chunks)", `${(events / ((performance.now() - t0) / 1000) / 1e6).toFixed(2)} M events/s`);
+}
+
+// ---------- results ----------
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}, ${process.platform}`;
+const table = ["| measure | | | | |", "| --- | --- | --- | --- | --- |", ...rows.map((r) => `| ${[...r, "", "", "", ""].slice(0, 5).join(" | ")} |`)].join("\n");
+const report = `## ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC${quick ? " (quick)" : ""}\n\nMachine: ${machine}. Load generator, fake backend and proxy share the machine.\n\n${table}\n`;
+if (!quick) {
+  const file = join(ROOT, "bench/RESULTS.md");
+  let previous = "";
+  try {
+    previous = readFileSync(file, "utf8").replace(/^# [^\n]*\n+(?:[^#][^\n]*\n+)*/, "");
+  } catch {
+    // first run
+  }
+  writeFileSync(file, `# Benchmark results\n\nWritten by \`npm run bench\` (newest first). Figures are from shared, noisy machines: read the ratios.\n\n${report}\n${previous}`);
+}
+console.log(`\n${report}`);
+await agent.close();
+process.exit(0);
