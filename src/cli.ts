@@ -69,7 +69,8 @@ const withServeOptions = (command: Command) =>
     .option("--claude-model <model>", "Codex model used for claude-* model names (default: the account's first model)")
     .option("--insecure-no-auth", "allow a non-loopback --host without an API key")
     .option("--shutdown-timeout <duration>", "how long open streams may finish after SIGTERM (default 10s)")
-    .option("--body-limit <size>", "largest request body (default 50mb)");
+    .option("--body-limit <size>", "largest request body (default 50mb)")
+    .option("--idle-timeout <duration>", "give up on a backend stream that sends nothing for this long (default 5m)");
 
 withServeOptions(program.command("serve").description("start the OpenAI-, Ollama- and Anthropic-compatible server")).action(
   lazy(() => import("./commands/serve.js")),

@@ -15,6 +15,7 @@ export function parseDuration(text: string, what = "duration"): number {
 
 /** 8_040_000 → "2h 14m"; keeps the two largest units. */
 export function formatDuration(ms: number): string {
+  if (ms > 0 && ms < 1000) return `${Math.round(ms)}ms`;
   let rest = Math.max(0, Math.round(ms / 1000));
   const out: string[] = [];
   for (const [unit, size] of [["d", 86_400], ["h", 3600], ["m", 60], ["s", 1]] as const) {

@@ -5,7 +5,7 @@ const secrets = new Set<string>();
 
 /** Remember a secret (refresh token, API key) so that {@link redact} removes it from any text. */
 export function registerSecret(secret: string | undefined | null): void {
-  if (secret && secret.length >= 8) secrets.add(secret);
+  if (secret && secret.length >= 4) secrets.add(secret);
 }
 
 export function redact(text: string): string {

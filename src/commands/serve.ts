@@ -1,6 +1,7 @@
 import pkg from "../../package.json" with { type: "json" };
 import { CliError } from "../errors.js";
 import { parseDuration } from "../format.js";
+import { registerSecret } from "../redact.js";
 import { createApp } from "../server/app.js";
 import type { ServeOptions } from "../server/context.js";
 import { isLoopback, startServer } from "../server/listen.js";
@@ -21,6 +22,8 @@ export interface ServeFlags {
   shutdownTimeout?: string;
   /** @default "50mb" in bytes */
   bodyLimit?: string;
+  /** abandon a backend stream silent for this long @default "5m" */
+  idleTimeout?: string;
 }
 
 /** A non-loopback address without an API key would hand the ChatGPT account to the network. */
@@ -54,6 +57,9 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
   const { config, logger } = ctx;
   assertSafeExposure(config, flags.insecureNoAuth);
   const graceMs = parseDuration(flags.shutdownTimeout ?? "10s", "--shutdown-timeout");
+  ctx.idleTimeoutMs = parseDuration(flags.idleTimeout ?? process.env.CODEX_PROXY_IDLE_TIMEOUT ?? "5m", "--idle-timeout");
+  // API keys are secrets: keep them out of every log line
+  for (const key of config.apiKeys) registerSecret(key);
   const options: ServeOptions = {
     port: config.port,
     host: config.host,

@@ -24,6 +24,7 @@ function serveArgs(flags: ServeFlags, port: number, host: string): string[] {
     ["--claude-model", flags.claudeModel],
     ["--shutdown-timeout", flags.shutdownTimeout],
     ["--body-limit", flags.bodyLimit],
+    ["--idle-timeout", flags.idleTimeout],
   ];
   for (const [flag, value] of pairs) if (value !== undefined) args.push(flag, value);
   if (flags.insecureNoAuth) args.push("--insecure-no-auth");

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { request, type Dispatcher } from "undici";
 import pkg from "../../package.json" with { type: "json" };
 import { CliError, NotSignedInError, ReloginRequiredError, errorMessage } from "../errors.js";
+import { formatDuration } from "../format.js";
 import type { Logger } from "../logger.js";
 import type { AccessToken } from "../auth/token-manager.js";
 import { UpstreamError, usageLimitError } from "./errors.js";
@@ -30,6 +31,8 @@ export interface UpstreamClientOptions {
   onRateLimits?: (snapshot: RateLimitSnapshot) => void;
   /** waits before retrying a 5xx or connection error @default [250, 750, 2000] */
   retryDelaysMs?: number[];
+  /** give up on a stream that sends nothing for this long (the Codex CLI's stream_idle_timeout) @default 300_000 */
+  idleTimeoutMs?: number;
 }
 
 export interface ResponseStreamOptions {
@@ -160,9 +163,11 @@ export class UpstreamClient {
     }
     // wait for the first event: a stream that dies before it can still be retried
     const iterator = parseUpstreamEvents(res.body)[Symbol.asyncIterator]();
+    const idleMs = this.#o.idleTimeoutMs ?? 300_000;
+    const next = () => withIdleTimeout(iterator.next(), idleMs, () => res.body.destroy());
     let first: IteratorResult<UpstreamEvent[]>;
     try {
-      first = await iterator.next();
+      first = await next();
     } catch (error) {
       res.body.destroy();
       if (options.signal?.aborted) throw options.signal.reason ?? error;
@@ -173,15 +178,15 @@ export class UpstreamClient {
       try {
         if (!first.done) yield first.value;
         for (;;) {
-          let next: IteratorResult<UpstreamEvent[]>;
+          let batch: IteratorResult<UpstreamEvent[]>;
           try {
-            next = await iterator.next();
+            batch = await next();
           } catch (error) {
             if (options.signal?.aborted) throw options.signal.reason ?? error;
             throw error instanceof UpstreamError ? error : new UpstreamError("bad_gateway", `The Codex backend stream broke: ${errorMessage(error)}`);
           }
-          if (next.done) return;
-          yield next.value;
+          if (batch.done) return;
+          yield batch.value;
         }
       } finally {
         res.body.destroy(); // stop reading (and abort) as soon as the consumer is done or gone
@@ -189,6 +194,18 @@ export class UpstreamClient {
     }
     return { ok: true, value: { headers: res.headers, events: events() } };
   }
+}
+
+/** A stalled stream is an error after `ms` without data; `onTimeout` releases the connection. */
+function withIdleTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new UpstreamError("timeout", `The Codex backend sent nothing for ${formatDuration(ms)}; the answer was abandoned`));
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A non-200 answer of the backend → an {@link UpstreamError} with the backend's own words. */
