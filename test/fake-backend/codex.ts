@@ -149,7 +149,12 @@ export class FakeCodex {
         return `Item with id '${String(item.id)}' not found. Items are not persisted when \`store\` is set to false.`;
       }
       if (item.type === "message" && item.role === "system") return "System messages are not allowed";
-      if (item.type === "message" && !Array.isArray(item.content) && typeof item.content !== "string") return `Invalid 'input[${i}].content'`;
+      if (item.type === "message") {
+        if (!Array.isArray(item.content) && typeof item.content !== "string") return `Invalid 'input[${i}].content'`;
+        for (const [j, part] of (Array.isArray(item.content) ? item.content : []).entries()) {
+          if (!part || typeof part !== "object" || typeof (part as Record<string, unknown>).type !== "string") return `Invalid value for 'input[${i}].content[${j}]'`;
+        }
+      }
     }
     for (const [i, tool] of ((body.tools as Record<string, unknown>[] | undefined) ?? []).entries()) {
       if ((tool.type === "function" || tool.type === "custom") && typeof tool.name !== "string") return `Missing required parameter: 'tools[${i}].name'.`;

@@ -82,10 +82,24 @@ function normalizeInput(raw: unknown): InputItem[] {
     }
     if (typeof type !== "string") throw new InvalidRequestError(`\`input[${i}].type\` is required`, `input[${i}].type`, "missing_required_parameter");
     if (type === "reasoning" && !item.encrypted_content) return;
-    if (type === "message" && item.role === "system") item.role = "developer";
+    if (type === "message") {
+      if (item.role === "system") item.role = "developer";
+      checkMessageContent(item.content, `input[${i}].content`);
+    }
     out.push({ ...item, type });
   });
   return out;
+}
+
+/** A message's content is a string or a list of typed parts; anything else would only earn a backend 400. */
+function checkMessageContent(content: unknown, param: string): void {
+  if (typeof content === "string") return;
+  if (!Array.isArray(content)) throw new InvalidRequestError(`\`${param}\` must be a string or an array of content parts`, param, "invalid_type");
+  content.forEach((part, j) => {
+    if (!part || typeof part !== "object" || typeof (part as Record<string, unknown>).type !== "string") {
+      throw new InvalidRequestError(`\`${param}[${j}]\` must be a content part object with a \`type\``, `${param}[${j}]`, "invalid_value");
+    }
+  });
 }
 
 /** Chat-style `{type:"function",function:{…}}` tools are accepted too; Responses tools pass unchanged. */
