@@ -1,19 +1,22 @@
-import { EnvHttpProxyAgent, request, type Dispatcher } from "undici";
+import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from "undici";
 import { errorMessage } from "./errors.js";
 
 /**
  * One keep-alive dispatcher for every outbound call (OAuth and upstream). It honours
  * HTTPS_PROXY / HTTP_PROXY / NO_PROXY, which Node 20's global fetch ignores.
  */
-export function createDispatcher(): Dispatcher {
-  return new EnvHttpProxyAgent({
+export function createDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher {
+  const options = {
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 600_000,
     headersTimeout: 60_000,
     // reasoning models can be silent for minutes between events
     bodyTimeout: 0,
     connect: { timeout: 10_000 },
-  });
+  };
+  // the proxy-aware agent costs a layer on every request: only use it when a proxy is configured
+  const proxied = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"].some((name) => env[name]);
+  return proxied ? new EnvHttpProxyAgent(options) : new Agent(options);
 }
 
 export interface HttpResponse {
