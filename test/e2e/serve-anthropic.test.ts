@@ -1,20 +1,17 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
-import { startServe, type ServeHandle } from "../helpers/serve.js";
+import type { FakeBackend } from "../fake-backend/index.js";
+import { startServedFake, type ServeHandle } from "../helpers/serve.js";
 
 let fake: FakeBackend;
 let serve: ServeHandle;
 let anthropic: Anthropic;
+let stop: () => Promise<void>;
 beforeAll(async () => {
-  fake = await startFakeBackend();
-  serve = await startServe(fake, ["--claude-model", "gpt-5.6-sol"]);
+  ({ fake, serve, stop } = await startServedFake(["--claude-model", "gpt-5.6-sol"]));
   anthropic = new Anthropic({ baseURL: serve.url, apiKey: "unused", maxRetries: 0 });
 });
-afterAll(async () => {
-  await serve?.stop();
-  await fake?.close();
-});
+afterAll(() => stop?.());
 const lastCall = () => fake.codex.calls.at(-1)!;
 const weather = { name: "get_weather", description: "Weather for a city", input_schema: { type: "object" as const, properties: { city: { type: "string" } }, required: ["city"] } };
 

@@ -1,21 +1,18 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
-import { startServe, type ServeHandle } from "../helpers/serve.js";
+import type { FakeBackend } from "../fake-backend/index.js";
+import { startServedFake, type ServeHandle } from "../helpers/serve.js";
 import { validateAgainst } from "../helpers/openapi.js";
 
 let fake: FakeBackend;
 let serve: ServeHandle;
 let client: OpenAI;
+let stop: () => Promise<void>;
 beforeAll(async () => {
-  fake = await startFakeBackend();
-  serve = await startServe(fake);
+  ({ fake, serve, stop } = await startServedFake());
   client = new OpenAI({ baseURL: `${serve.url}/v1`, apiKey: "unused", maxRetries: 0 });
 });
-afterAll(async () => {
-  await serve?.stop();
-  await fake?.close();
-});
+afterAll(() => stop?.());
 
 describe("POST /v1/completions (legacy) through the openai SDK", () => {
   it("completes a prompt string, with usage", async () => {

@@ -1,20 +1,17 @@
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
-import { startServe, type ServeHandle } from "../helpers/serve.js";
+import type { FakeBackend } from "../fake-backend/index.js";
+import { startServedFake, type ServeHandle } from "../helpers/serve.js";
 
 let fake: FakeBackend;
 let serve: ServeHandle;
 let ollama: Ollama;
+let stop: () => Promise<void>;
 beforeAll(async () => {
-  fake = await startFakeBackend();
-  serve = await startServe(fake);
+  ({ fake, serve, stop } = await startServedFake());
   ollama = new Ollama({ host: serve.url });
 });
-afterAll(async () => {
-  await serve?.stop();
-  await fake?.close();
-});
+afterAll(() => stop?.());
 const lastCall = () => fake.codex.calls.at(-1)!;
 const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 

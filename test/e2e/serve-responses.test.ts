@@ -4,22 +4,19 @@ import OpenAI from "openai";
 import { createOpenAI } from "@ai-sdk/openai";
 import { generateText, jsonSchema, streamText, tool } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
-import { startServe, type ServeHandle } from "../helpers/serve.js";
+import type { FakeBackend } from "../fake-backend/index.js";
+import { startServedFake, type ServeHandle } from "../helpers/serve.js";
 import { validateAgainst } from "../helpers/openapi.js";
 
 let fake: FakeBackend;
 let serve: ServeHandle;
 let client: OpenAI;
+let stop: () => Promise<void>;
 beforeAll(async () => {
-  fake = await startFakeBackend();
-  serve = await startServe(fake);
+  ({ fake, serve, stop } = await startServedFake());
   client = new OpenAI({ baseURL: `${serve.url}/v1`, apiKey: "unused", maxRetries: 0 });
 });
-afterAll(async () => {
-  await serve?.stop();
-  await fake?.close();
-});
+afterAll(() => stop?.());
 const lastCall = () => fake.codex.calls.at(-1)!;
 
 describe("POST /v1/responses through the openai SDK", () => {

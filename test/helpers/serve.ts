@@ -46,3 +46,18 @@ export async function startServe(fake: FakeBackend, args: string[] = [], options
     },
   };
 }
+
+/** A fake backend and a proxy serving against it, for a whole test file. */
+export async function startServedFake(args: string[] = []): Promise<{ fake: FakeBackend; serve: ServeHandle; stop(): Promise<void> }> {
+  const { startFakeBackend } = await import("../fake-backend/index.js");
+  const fake = await startFakeBackend();
+  const serve = await startServe(fake, args);
+  return {
+    fake,
+    serve,
+    async stop() {
+      await serve.stop();
+      await fake.close();
+    },
+  };
+}
