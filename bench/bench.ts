@@ -119,6 +119,20 @@ for (const width of [1, 16, 256]) {
   }
 }
 
+// ---------- 1b. 16 concurrent streams paced like a model's output (50 ms between events) ----------
+{
+  const rounds = quick ? 1 : 4;
+  const results: Record<Path, Timing[]> = { direct: [], proxy: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const path of ["direct", "proxy"] as const) results[path].push(...(await concurrent(16, 16, () => timed(path, "[[scenario:slow]] paced"))));
+  }
+  for (const p of [50, 99]) {
+    const d = pct(results.direct.map((t) => t.ttfb), p);
+    const x = pct(results.proxy.map((t) => t.ttfb), p);
+    row(`TTFB p${p} @16 paced streams`, `direct ${ms(d)}`, `proxy ${ms(x)}`, `added ${ms(x - d)}`, `ratio ${ratio(x, d)}`);
+  }
+}
+
 // ---------- 2. throughput on one long stream ----------
 {
   const events = quick ? 5000 : 20_000;
