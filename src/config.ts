@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import envPaths from "env-paths";
 import { CliError } from "./errors.js";
+import { parseDuration } from "./format.js";
 import { REASONING_FORMATS, REASONING_SUMMARIES, type ReasoningFormat } from "./translate/responses/types.js";
 import { KNOWN_EFFORTS } from "./translate/model-name.js";
 
@@ -34,6 +35,8 @@ export interface Config {
   defaultModel?: string;
   /** Codex model that `claude-*` model names map to @default the account's first model */
   claudeModel?: string;
+  /** abandon a backend stream that sends nothing for this long, ms @default 300_000 */
+  idleTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -63,6 +66,7 @@ const SETTINGS: Record<Key, Setting> = {
   reasoningFormat: { env: "CODEX_PROXY_REASONING_FORMAT", fallback: "think-tags", parse: oneOf(REASONING_FORMATS) },
   defaultModel: { env: "CODEX_PROXY_DEFAULT_MODEL", fallback: undefined, parse: parseString },
   claudeModel: { env: "CODEX_PROXY_CLAUDE_MODEL", fallback: undefined, parse: parseString },
+  idleTimeoutMs: { env: "CODEX_PROXY_IDLE_TIMEOUT", fallback: 300_000, parse: (raw, source) => parseDuration(parseString(raw, source), source) },
 };
 
 /** Flags hold raw strings (or arrays of them) as commander parsed them; they are checked like env values. */
@@ -83,7 +87,7 @@ export function loadConfig(flags: Partial<Record<keyof Config, unknown>> = {}, e
 }
 
 function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/-keys$/, "-key").replace(/-origins$/, "");
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/-keys$/, "-key").replace(/-origins$/, "").replace(/-ms$/, "");
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from "undici";
+import { withDeadline } from "./deadline.js";
 import { errorMessage } from "./errors.js";
 
 /**
@@ -53,11 +54,6 @@ export async function send(url: string, options: SendOptions): Promise<HttpRespo
   const timeoutMs = options.timeoutMs ?? 30_000;
   const signals = [AbortSignal.timeout(timeoutMs)];
   if (options.signal) signals.push(options.signal);
-  let timer: NodeJS.Timeout | undefined;
-  // undici can miss the abort signal when a proxy drops a CONNECT unanswered; this timer cannot be missed
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DOMException("The operation timed out", "TimeoutError")), timeoutMs + 1000);
-  });
   try {
     const exchange = async () => {
       const res = await request(url, {
@@ -69,7 +65,8 @@ export async function send(url: string, options: SendOptions): Promise<HttpRespo
       });
       return { res, text: await res.body.text() };
     };
-    const { res, text } = await Promise.race([exchange(), deadline]);
+    // undici can miss the abort signal when a proxy drops a CONNECT unanswered; this deadline cannot be missed
+    const { res, text } = await withDeadline(exchange(), timeoutMs + 1000, () => new DOMException("The operation timed out", "TimeoutError"));
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
@@ -80,8 +77,6 @@ export async function send(url: string, options: SendOptions): Promise<HttpRespo
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason ?? error;
     throw new NetworkError(url, error);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

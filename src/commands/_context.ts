@@ -60,12 +60,9 @@ export class CommandContext {
     return (this.#usage ??= new UsageStore(join(this.config.configDir, "usage.json"), this.logger));
   }
 
-  /** set by `serve --idle-timeout` before the client is built */
-  idleTimeoutMs?: number;
-
   get upstream(): UpstreamClient {
     return (this.#upstream ??= new UpstreamClient({
-      idleTimeoutMs: this.idleTimeoutMs,
+      idleTimeoutMs: this.config.idleTimeoutMs,
       baseUrl: this.config.upstreamUrl,
       tokens: this.tokens,
       dispatcher: this.dispatcher,

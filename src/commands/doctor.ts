@@ -1,5 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { createServer } from "node:net";
+import { withDeadline } from "../deadline.js";
 import { errorMessage } from "../errors.js";
 import { formatDuration, formatRelative, parseDuration } from "../format.js";
 import { describeLogin } from "../auth/describe.js";
@@ -41,15 +42,12 @@ export async function run(options: DoctorOptions, globals: GlobalOptions): Promi
     }
   };
   const timed = async (name: string, fn: () => Promise<Check>) => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<Check>((resolve) => {
-      timer = setTimeout(() => resolve({ name, status: "fail", detail: `no answer within ${formatDuration(CHECK_TIMEOUT_MS)}`, fix: "check the network, HTTPS_PROXY and NO_PROXY" }), CHECK_TIMEOUT_MS);
-    });
-    try {
-      add(await Promise.race([fn().catch((error): Check => ({ name, status: "fail", detail: errorMessage(error) })), timeout]));
-    } finally {
-      clearTimeout(timer);
-    }
+    const late = new Error(`no answer within ${formatDuration(CHECK_TIMEOUT_MS)}`);
+    add(
+      await withDeadline(fn(), CHECK_TIMEOUT_MS, () => late).catch(
+        (error): Check => ({ name, status: "fail", detail: errorMessage(error), ...(error === late ? { fix: "check the network, HTTPS_PROXY and NO_PROXY" } : {}) }),
+      ),
+    );
   };
   try {
     add(checkNode());
@@ -67,7 +65,7 @@ export async function run(options: DoctorOptions, globals: GlobalOptions): Promi
     let backendDate: string | undefined;
     await timed("Codex backend", async () => {
       if (!signedIn) return { name: "Codex backend", status: "info", detail: "not checked: sign in first" };
-      const models = await ctx.upstream.listModels(AbortSignal.timeout(CHECK_TIMEOUT_MS), (h) => {
+      const models = await ctx.upstream.listModels(undefined, (h) => {
         backendDate = typeof h.date === "string" ? h.date : undefined;
       });
       return { name: "Codex backend", status: "ok", detail: `${ctx.config.upstreamUrl} answers (${models.filter((m) => m.visible).length} models)` };

@@ -49,6 +49,7 @@ export function serveSettings(flags: ServeFlags) {
     reasoningFormat: flags.reasoningFormat,
     defaultModel: flags.defaultModel,
     claudeModel: flags.claudeModel,
+    idleTimeoutMs: flags.idleTimeout,
   };
 }
 
@@ -57,7 +58,6 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
   const { config, logger } = ctx;
   assertSafeExposure(config, flags.insecureNoAuth);
   const graceMs = parseDuration(flags.shutdownTimeout ?? "10s", "--shutdown-timeout");
-  ctx.idleTimeoutMs = parseDuration(flags.idleTimeout ?? process.env.CODEX_PROXY_IDLE_TIMEOUT ?? "5m", "--idle-timeout");
   // API keys are secrets: keep them out of every log line
   for (const key of config.apiKeys) registerSecret(key);
   const options: ServeOptions = {

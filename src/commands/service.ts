@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { userInfo } from "node:os";
 import { CliError } from "../errors.js";
 import { serviceManager } from "../service/manager.js";
-import { buildSpec, renderEnvFile, type ServiceSpec } from "../service/spec.js";
+import { buildSpec, renderEnvFile, serviceFiles, type ServiceSpec } from "../service/spec.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 import { assertSafeExposure, serveSettings, type ServeFlags } from "./serve.js";
 
@@ -84,7 +84,7 @@ export async function uninstall(_flags: unknown, globals: GlobalOptions): Promis
   }
   await manager.stop();
   rmSync(manager.unitPath, { force: true });
-  rmSync(`${ctx.config.configDir}/service.env`, { force: true });
+  rmSync(serviceFiles(ctx.config.configDir).envFile, { force: true });
   ctx.ui.result(`✔ Removed the service (${manager.unitPath})`, { removed: true, unitPath: manager.unitPath });
 }
 
@@ -108,7 +108,7 @@ export async function status(_flags: unknown, globals: GlobalOptions): Promise<v
 export async function logs(flags: { lines?: string; follow?: boolean }, globals: GlobalOptions): Promise<void> {
   const ctx = new CommandContext(globals);
   const manager = serviceManager();
-  const code = await manager.logs(Number(flags.lines ?? 100), Boolean(flags.follow), { logFile: `${ctx.config.configDir}/logs/serve.log` });
+  const code = await manager.logs(Number(flags.lines ?? 100), Boolean(flags.follow), serviceFiles(ctx.config.configDir));
   if (code !== 0) process.exitCode = code;
 }
 

@@ -24,6 +24,11 @@ export const SERVICE_NAME = "codex-proxy";
 
 const PROXY_VARS = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"];
 
+/** The service's own files in the config dir: the 0600 env file and (launchd) the log file. */
+export function serviceFiles(configDir: string): { envFile: string; logFile: string } {
+  return { envFile: join(configDir, "service.env"), logFile: join(configDir, "logs", "serve.log") };
+}
+
 export function buildSpec(input: { configDir: string; serveArgs: string[]; apiKeys: string[]; host: string; port: number; env?: NodeJS.ProcessEnv }): ServiceSpec {
   const env = input.env ?? process.env;
   const cliPath = realpathSync(process.argv[1] ?? "");
@@ -41,8 +46,7 @@ export function buildSpec(input: { configDir: string; serveArgs: string[]; apiKe
     args: input.serveArgs,
     configDir: input.configDir,
     env: serviceEnv,
-    envFile: join(input.configDir, "service.env"),
-    logFile: join(input.configDir, "logs", "serve.log"),
+    ...serviceFiles(input.configDir),
     healthUrl: `http://${healthHost}:${input.port}/health`,
   };
 }

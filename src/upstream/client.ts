@@ -4,6 +4,7 @@ import { request, type Dispatcher } from "undici";
 import pkg from "../../package.json" with { type: "json" };
 import { CliError, NotSignedInError, ReloginRequiredError, errorMessage } from "../errors.js";
 import { formatDuration } from "../format.js";
+import { withDeadline } from "../deadline.js";
 import type { Logger } from "../logger.js";
 import type { AccessToken } from "../auth/token-manager.js";
 import { UpstreamError, usageLimitError } from "./errors.js";
@@ -164,7 +165,12 @@ export class UpstreamClient {
     // wait for the first event: a stream that dies before it can still be retried
     const iterator = parseUpstreamEvents(res.body)[Symbol.asyncIterator]();
     const idleMs = this.#o.idleTimeoutMs ?? 300_000;
-    const next = () => withIdleTimeout(iterator.next(), idleMs, () => res.body.destroy());
+    // a stalled stream is an error after idleMs without data; destroying the body releases the connection
+    const next = () =>
+      withDeadline(iterator.next(), idleMs, () => {
+        res.body.destroy();
+        return new UpstreamError("timeout", `The Codex backend sent nothing for ${formatDuration(idleMs)}; the answer was abandoned`);
+      });
     let first: IteratorResult<UpstreamEvent[]>;
     try {
       first = await next();
@@ -194,18 +200,6 @@ export class UpstreamClient {
     }
     return { ok: true, value: { headers: res.headers, events: events() } };
   }
-}
-
-/** A stalled stream is an error after `ms` without data; `onTimeout` releases the connection. */
-function withIdleTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout();
-      reject(new UpstreamError("timeout", `The Codex backend sent nothing for ${formatDuration(ms)}; the answer was abandoned`));
-    }, ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A non-200 answer of the backend → an {@link UpstreamError} with the backend's own words. */

@@ -1,6 +1,7 @@
 import type { H3, H3Event } from "h3";
-import { completionsToResponses, toCompletionChunk, type CompletionChunk } from "../../translate/openai-completions/translate.js";
-import { ChatStreamTranslator } from "../../translate/openai-chat/stream.js";
+import { completionsToResponses, toCompletion, toCompletionChunk } from "../../translate/openai-completions/translate.js";
+import { ChatStreamTranslator, type ChatChunk } from "../../translate/openai-chat/stream.js";
+import { aggregateChatChunks } from "../../translate/openai-chat/aggregate.js";
 import { toChatUsage } from "../../translate/usage.js";
 import { readJsonBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
@@ -22,26 +23,9 @@ async function completions(event: H3Event, ctx: ServerContext): Promise<unknown>
   const echo = t.echo ?? "";
 
   if (!t.stream) {
-    let text = echo;
-    let finish: CompletionChunk["choices"][0]["finish_reason"] = "stop";
-    let first: CompletionChunk | undefined;
-    await drain(upstream.events, (e) => {
-      for (const chunk of translator.push(e)) {
-        const c = toCompletionChunk(chunk);
-        if (!c?.choices[0]) continue;
-        first ??= c;
-        text += c.choices[0].text;
-        finish = c.choices[0].finish_reason ?? finish;
-      }
-    });
-    return {
-      id: first?.id ?? `cmpl-${randomId()}`,
-      object: "text_completion",
-      created: first?.created ?? Math.floor(Date.now() / 1000),
-      model,
-      choices: [{ index: 0, text, finish_reason: finish, logprobs: null }],
-      usage: translator.usage ?? toChatUsage(undefined),
-    };
+    const chunks: ChatChunk[] = [];
+    await drain(upstream.events, (e) => chunks.push(...translator.push(e)));
+    return toCompletion(aggregateChatChunks(chunks, translator.usage ?? toChatUsage(undefined)), echo);
   }
   const frame = (chunk: unknown) => `data: ${JSON.stringify(chunk)}\n\n`;
   const frames = translateFrames(

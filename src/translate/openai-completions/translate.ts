@@ -2,6 +2,7 @@ import { InvalidRequestError, expectType } from "../errors.js";
 import type { TranslateContext } from "../responses/build.js";
 import { chatToResponses, type ChatTranslation } from "../openai-chat/request.js";
 import type { ChatChunk, FinishReason } from "../openai-chat/stream.js";
+import type { ChatCompletion } from "../openai-chat/aggregate.js";
 import type { ChatUsage } from "../usage.js";
 
 export interface CompletionChunk {
@@ -42,6 +43,22 @@ export function completionsToResponses(body: unknown, ctx: TranslateContext): Ch
   return { ...chat, echo: req.echo === true ? prompt : undefined };
 }
 
+// legacy completions know no tools
+const legacyFinish = (reason: FinishReason | null) => (reason === "tool_calls" ? "stop" : reason);
+
+/** The aggregated chat answer → the non-stream completion (the prompt first when `echo` asked for it). */
+export function toCompletion(chat: ChatCompletion, echo = "") {
+  const choice = chat.choices[0]!;
+  return {
+    id: chat.id.replace(/^chatcmpl-/, "cmpl-"),
+    object: "text_completion" as const,
+    created: chat.created,
+    model: chat.model,
+    choices: [{ index: 0, text: echo + (choice.message.content ?? ""), finish_reason: legacyFinish(choice.finish_reason), logprobs: null }],
+    usage: chat.usage,
+  };
+}
+
 /** A chat chunk → a completion chunk (`undefined` when it carries nothing a completion shows). */
 export function toCompletionChunk(chunk: ChatChunk): CompletionChunk | undefined {
   const choice = chunk.choices[0];
@@ -49,7 +66,5 @@ export function toCompletionChunk(chunk: ChatChunk): CompletionChunk | undefined
   if (!choice) return chunk.usage ? { ...base, choices: [], usage: chunk.usage } : undefined;
   const text = choice.delta.content ?? "";
   if (!text && !choice.finish_reason) return undefined;
-  // legacy completions know no tools
-  const finish = choice.finish_reason === "tool_calls" ? "stop" : choice.finish_reason;
-  return { ...base, choices: [{ index: 0, text, finish_reason: finish, logprobs: null }] };
+  return { ...base, choices: [{ index: 0, text, finish_reason: legacyFinish(choice.finish_reason), logprobs: null }] };
 }
