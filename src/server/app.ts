@@ -25,10 +25,17 @@ export function createApp(ctx: ServerContext): H3 {
     },
   });
 
-  app.use((event) => {
-    if (event.req.method === "OPTIONS" && ctx.options.corsOrigins.length) return preflight(event, ctx);
-    if (!ctx.options.apiKeys.length || OPEN_PATHS.has(event.url.pathname)) return;
-    if (!isAuthorized(event.req.headers, ctx.options.apiKeys)) {
+  // each middleware is a layer on every request: only add the ones this server needs
+  if (ctx.options.corsOrigins.length) {
+    app.use((event) => {
+      if (event.req.method === "OPTIONS") return preflight(event, ctx);
+      // set before the route runs, so streamed answers carry them too
+      withCors(event, ctx, undefined);
+    });
+  }
+  if (ctx.options.apiKeys.length) {
+    app.use((event) => {
+      if (OPEN_PATHS.has(event.url.pathname) || isAuthorized(event.req.headers, ctx.options.apiKeys)) return;
       return withCors(
         event,
         ctx,
@@ -38,9 +45,8 @@ export function createApp(ctx: ServerContext): H3 {
           code: "invalid_api_key",
         }),
       );
-    }
-  });
-  app.use(async (event, next) => withCors(event, ctx, (await next()) as Response | undefined));
+    });
+  }
 
   registerUtilityRoutes(app, ctx);
   registerOpenAIRoutes(app, ctx);
@@ -66,6 +72,7 @@ function withCors<T>(event: H3Event, ctx: ServerContext, response: T): T {
     if (origin !== "*") response.headers.append("vary", "origin");
   } else if (origin) {
     event.res.headers.set("access-control-allow-origin", origin);
+    event.res.headers.set("access-control-expose-headers", "retry-after, x-request-id");
     if (origin !== "*") event.res.headers.append("vary", "origin");
   }
   return response;

@@ -1,42 +1,79 @@
+import type { ServerResponse } from "node:http";
+import { fromNodeHandler, type H3Event } from "h3";
+import { nodeOf } from "./node.js";
+
 /**
- * An async iterable of text frames → a streaming Response. Each frame is written as soon as it exists (the
- * routes already join the frames of one upstream read into one string); when the client reads slowly, the
- * loop waits for it instead of buffering. When the client goes away, `cancel` ends the iterator, whose
- * `finally` blocks abort the upstream request.
+ * An async iterable of text frames → the client. Each frame is written as soon as it exists (the routes already
+ * join the frames of one upstream read into one string), and a slow reader pauses the loop instead of
+ * filling memory. On Node the frames go straight onto the response: a web stream in between costs more than
+ * the translation. When the client goes away, the loop ends the iterator, whose `finally` blocks abort the
+ * upstream request.
  */
-export function streamResponse(frames: AsyncIterable<string>, headers: Record<string, string>, status = 200): Response {
+export function streamResponse(event: H3Event, frames: AsyncIterable<string>, headers: Record<string, string>, status = 200): unknown {
+  if (!nodeOf(event)) return webStreamResponse(frames, headers, status);
+  // headers a middleware prepared (CORS) apply to the stream as they do to any other answer
+  const prepared: Record<string, string> = {};
+  event.res.headers.forEach((value, name) => (prepared[name] = value));
+  return fromNodeHandler((_req, res) => writeFrames(res as ServerResponse, frames, { ...prepared, ...headers }, status))(event);
+}
+
+async function writeFrames(res: ServerResponse, frames: AsyncIterable<string>, headers: Record<string, string>, status: number): Promise<void> {
+  res.writeHead(status, headers);
+  const iterator = frames[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    for (;;) {
+      const { value, done } = await iterator.next();
+      if (done) {
+        finished = true;
+        break;
+      }
+      if (res.destroyed) break;
+      if (value && !res.write(value)) await writable(res);
+    }
+  } catch {
+    // the frame sources end every failure with an error frame, so this is a bug: a cut stream, never a clean end
+    res.destroy();
+  } finally {
+    if (!finished) await iterator.return?.();
+    if (!res.destroyed) res.end();
+  }
+}
+
+/** Resolves when the client has read what was written, or is gone. */
+function writable(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
+
+/** Any other runtime (`app.request()` in-process): a web stream, pulled by the reader. */
+function webStreamResponse(frames: AsyncIterable<string>, headers: Record<string, string>, status: number): Response {
   const iterator = frames[Symbol.asyncIterator]();
   const encoder = new TextEncoder();
-  let closed = false;
-  let resume: (() => void) | undefined;
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      void (async () => {
+  return new Response(
+    new ReadableStream<Uint8Array>({
+      async pull(controller) {
         try {
-          for (;;) {
-            const { value, done } = await iterator.next();
-            if (done || closed) break;
-            if (value) controller.enqueue(encoder.encode(value));
-            // backpressure: a slow reader pauses the upstream read
-            if ((controller.desiredSize ?? 1) <= 0) await new Promise<void>((r) => (resume = r));
-          }
-          if (!closed) controller.close();
+          const { value, done } = await iterator.next();
+          if (done) controller.close();
+          else if (value) controller.enqueue(encoder.encode(value));
         } catch (error) {
-          if (!closed) controller.error(error);
+          controller.error(error);
         }
-      })();
-    },
-    pull() {
-      resume?.();
-      resume = undefined;
-    },
-    async cancel() {
-      closed = true;
-      resume?.();
-      await iterator.return?.();
-    },
-  });
-  return new Response(body, { status, headers });
+      },
+      async cancel() {
+        await iterator.return?.();
+      },
+    }),
+    { status, headers },
+  );
 }
 
 export const SSE_HEADERS = {

@@ -40,5 +40,5 @@ async function messages(event: H3Event, ctx: ServerContext): Promise<unknown> {
     event,
     ctx,
   );
-  return streamResponse(frames, SSE_HEADERS);
+  return streamResponse(event, frames, SSE_HEADERS);
 }

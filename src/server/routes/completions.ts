@@ -39,5 +39,5 @@ async function completions(event: H3Event, ctx: ServerContext): Promise<unknown>
     event,
     ctx,
   );
-  return streamResponse(frames, SSE_HEADERS);
+  return streamResponse(event, frames, SSE_HEADERS);
 }

@@ -71,7 +71,7 @@ async function run(event: H3Event, ctx: ServerContext, translate: (tctx: Transla
     event,
     ctx,
   );
-  return streamResponse(frames, NDJSON_HEADERS);
+  return streamResponse(event, frames, NDJSON_HEADERS);
 }
 
 function lookup(name: string, tctx: TranslateContext): ModelInfo {

@@ -53,7 +53,7 @@ async function chatCompletions(event: H3Event, ctx: ServerContext): Promise<unkn
     event,
     ctx,
   );
-  return streamResponse(frames, SSE_HEADERS);
+  return streamResponse(event, frames, SSE_HEADERS);
 }
 
 /** The account's models, plus a `model-effort` alias for each reasoning effort. */

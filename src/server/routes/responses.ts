@@ -45,5 +45,5 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
     event,
     ctx,
   );
-  return streamResponse(frames, SSE_HEADERS);
+  return streamResponse(event, frames, SSE_HEADERS);
 }
