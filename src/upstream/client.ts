@@ -3,14 +3,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { request, type Dispatcher } from "undici";
 import pkg from "../../package.json" with { type: "json" };
 import { CliError, NotSignedInError, ReloginRequiredError, errorMessage } from "../errors.js";
-import { formatDuration } from "../format.js";
-import { withDeadline } from "../deadline.js";
 import type { Logger } from "../logger.js";
 import type { AccessToken } from "../auth/token-manager.js";
 import { UpstreamError, usageLimitError } from "./errors.js";
 import { parseModelsResponse, type ModelInfo } from "./models.js";
 import { parseRateLimitHeaders, type RateLimitSnapshot } from "./rate-limits.js";
-import { parseUpstreamEvents, type UpstreamEvent } from "./sse.js";
+import { ResponseEventStream, type ResponseHead } from "./response-stream.js";
+import type { UpstreamEvent } from "./sse.js";
 
 /** The Codex CLI version whose protocol this proxy speaks; sent as `client_version` to `/models`. */
 export const CODEX_CLIENT_VERSION = "0.169.0";
@@ -53,8 +52,10 @@ type Attempt = { ok: true; value: UpstreamStream } | { ok: false; error: Upstrea
 /** Talks to the Codex backend: `POST /responses` (always streamed) and `GET /models`. Knows no client format. */
 export class UpstreamClient {
   readonly #o: UpstreamClientOptions;
+  readonly #responsesUrl: URL;
   constructor(options: UpstreamClientOptions) {
     this.#o = options;
+    this.#responsesUrl = new URL(`${options.baseUrl}/responses`);
   }
 
   /**
@@ -139,9 +140,11 @@ export class UpstreamClient {
   }
 
   async #attempt(payload: string, token: AccessToken, options: ResponseStreamOptions): Promise<Attempt> {
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await request(`${this.#o.baseUrl}/responses`, {
+    const stream = new ResponseEventStream({ signal: options.signal, idleTimeoutMs: this.#o.idleTimeoutMs ?? 300_000 });
+    this.#o.dispatcher.dispatch(
+      {
+        origin: this.#responsesUrl.origin,
+        path: this.#responsesUrl.pathname + this.#responsesUrl.search,
         method: "POST",
         headers: this.#headers(token, {
           accept: "text/event-stream",
@@ -149,56 +152,27 @@ export class UpstreamClient {
           ...(options.sessionId ? { "session-id": options.sessionId, "x-client-request-id": options.sessionId } : {}),
         }),
         body: payload,
-        dispatcher: this.#o.dispatcher,
-        signal: options.signal,
-      });
+      },
+      stream,
+    );
+    let head: ResponseHead;
+    try {
+      head = await stream.head;
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason ?? error;
       return { ok: false, retry: true, error: new UpstreamError("bad_gateway", `Cannot reach the Codex backend: ${errorMessage(error)}`) };
     }
-    this.#noteRateLimits(res.headers);
-    if (res.statusCode !== 200) {
-      const text = await res.body.text().catch(() => "");
-      const error = httpError(res.statusCode, text, res.headers);
-      return { ok: false, retry: res.statusCode >= 500, error };
-    }
-    // wait for the first event: a stream that dies before it can still be retried
-    const iterator = parseUpstreamEvents(res.body)[Symbol.asyncIterator]();
-    const idleMs = this.#o.idleTimeoutMs ?? 300_000;
-    // a stalled stream is an error after idleMs without data; destroying the body releases the connection
-    const next = () =>
-      withDeadline(iterator.next(), idleMs, () => {
-        res.body.destroy();
-        return new UpstreamError("timeout", `The Codex backend sent nothing for ${formatDuration(idleMs)}; the answer was abandoned`);
-      });
-    let first: IteratorResult<UpstreamEvent[]>;
+    this.#noteRateLimits(head.headers);
+    if (head.status !== 200) return { ok: false, retry: head.status >= 500, error: httpError(head.status, head.text, head.headers) };
+    // wait for the first events: a stream that dies before them can still be retried
     try {
-      first = await next();
+      await stream.ready();
     } catch (error) {
-      res.body.destroy();
       if (options.signal?.aborted) throw options.signal.reason ?? error;
       const upstream = error instanceof UpstreamError ? error : new UpstreamError("bad_gateway", `The Codex backend stream failed: ${errorMessage(error)}`);
       return { ok: false, retry: true, error: upstream };
     }
-    async function* events(): AsyncGenerator<UpstreamEvent[]> {
-      try {
-        if (!first.done) yield first.value;
-        for (;;) {
-          let batch: IteratorResult<UpstreamEvent[]>;
-          try {
-            batch = await next();
-          } catch (error) {
-            if (options.signal?.aborted) throw options.signal.reason ?? error;
-            throw error instanceof UpstreamError ? error : new UpstreamError("bad_gateway", `The Codex backend stream broke: ${errorMessage(error)}`);
-          }
-          if (batch.done) return;
-          yield batch.value;
-        }
-      } finally {
-        res.body.destroy(); // stop reading (and abort) as soon as the consumer is done or gone
-      }
-    }
-    return { ok: true, value: { headers: res.headers, events: events() } };
+    return { ok: true, value: { headers: head.headers, events: stream } };
   }
 }
 

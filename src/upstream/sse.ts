@@ -1,27 +1,7 @@
-import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { StringDecoder } from "node:string_decoder";
+import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser";
 import type { ResponsesEvent } from "../translate/responses/types.js";
 import { UpstreamError, errorFromFailedEvent } from "./errors.js";
-
-/**
- * Bytes of an SSE body → its events, in batches: all the events one network read carried. Batching lets every
- * later stage pay its async hand-off once per read, not once per event. Does not look at content-type (the
- * backend sometimes omits it).
- */
-export async function* parseSseBatches(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<EventSourceMessage[]> {
-  let batch: EventSourceMessage[] = [];
-  const parser = createParser({ onEvent: (event) => batch.push(event) });
-  const decoder = new TextDecoder();
-  for await (const chunk of body) {
-    parser.feed(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
-    if (batch.length) {
-      yield batch;
-      batch = [];
-    }
-  }
-  // a last event without its blank line still counts
-  parser.feed(`${decoder.decode()}\n\n`);
-  if (batch.length) yield batch;
-}
 
 export type UpstreamEvent = ResponsesEvent;
 
@@ -29,46 +9,56 @@ const TERMINAL = new Set(["response.completed", "response.incomplete"]);
 const FAILED = new Set(["response.failed", "error"]);
 
 /**
- * SSE batches → parsed Responses event batches. `response.failed` and `error` events, invalid JSON and a stream
- * that ends before `response.completed` / `.incomplete` are thrown as {@link UpstreamError}s, never a silent
- * truncation. A failure is thrown after the events before it in the same batch have been delivered.
+ * Bytes of the backend's SSE body → Responses events, fed as they arrive (push, so no stream objects sit
+ * between the socket and the translators). `response.failed` and `error` events, invalid JSON and a body that
+ * ends before `response.completed` / `.incomplete` become {@link failure}, never a silent truncation. Does not
+ * look at content-type (the backend sometimes omits it).
  */
-export async function* parseUpstreamEvents(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<UpstreamEvent[]> {
-  let ended = false;
-  for await (const messages of parseSseBatches(body)) {
-    // after the terminal event, read on to the end of the body without yielding: a body read to its end
-    // leaves the keep-alive connection reusable, where stopping early would destroy it
-    if (ended) continue;
-    const events: UpstreamEvent[] = [];
-    let failure: UpstreamError | undefined;
-    for (const message of messages) {
-      if (message.data === "[DONE]") continue;
-      let data: unknown;
-      try {
-        data = JSON.parse(message.data);
-      } catch {
-        failure = new UpstreamError("bad_gateway", `The Codex backend sent an invalid event (not JSON): ${message.data.slice(0, 80)}`);
-        break;
-      }
-      if (!data || typeof data !== "object") {
-        failure = new UpstreamError("bad_gateway", "The Codex backend sent an invalid event (not an object)");
-        break;
-      }
-      const event = data as UpstreamEvent;
-      if (typeof event.type !== "string") event.type = message.event ?? "message";
-      if (FAILED.has(event.type)) {
-        failure = errorFromFailedEvent(event);
-        break;
-      }
-      events.push(event);
-      if (TERMINAL.has(event.type)) {
-        ended = true;
-        break;
-      }
-    }
-    if (events.length) yield events;
-    if (failure) throw failure;
+export class UpstreamEventParser {
+  /** why the stream failed; set at most once, after the events before it were returned */
+  failure: UpstreamError | undefined;
+  /** the terminal event was seen: anything after it is ignored */
+  completed = false;
+  #batch: UpstreamEvent[] = [];
+  readonly #sse: EventSourceParser = createParser({ onEvent: (message) => this.#onMessage(message) });
+  readonly #decoder = new StringDecoder("utf8");
+
+  /** The events this chunk completed, in order (often none, for an event split across reads). */
+  feed(chunk: Buffer | string): UpstreamEvent[] {
+    if (this.completed || this.failure) return [];
+    this.#sse.feed(typeof chunk === "string" ? chunk : this.#decoder.write(chunk));
+    const batch = this.#batch;
+    this.#batch = [];
+    return batch;
   }
-  if (ended) return;
-  throw new UpstreamError("bad_gateway", "The Codex backend closed the stream before response.completed");
+
+  /** The body ended: a last event without its blank line still counts; no terminal event is a failure. */
+  end(): UpstreamEvent[] {
+    const batch = this.feed(`${this.#decoder.end()}\n\n`);
+    if (!this.completed && !this.failure) this.failure = new UpstreamError("bad_gateway", "The Codex backend closed the stream before response.completed");
+    return batch;
+  }
+
+  #onMessage(message: EventSourceMessage): void {
+    if (this.completed || this.failure || message.data === "[DONE]") return;
+    let data: unknown;
+    try {
+      data = JSON.parse(message.data);
+    } catch {
+      this.failure = new UpstreamError("bad_gateway", `The Codex backend sent an invalid event (not JSON): ${message.data.slice(0, 80)}`);
+      return;
+    }
+    if (!data || typeof data !== "object") {
+      this.failure = new UpstreamError("bad_gateway", "The Codex backend sent an invalid event (not an object)");
+      return;
+    }
+    const event = data as UpstreamEvent;
+    if (typeof event.type !== "string") event.type = message.event ?? "message";
+    if (FAILED.has(event.type)) {
+      this.failure = errorFromFailedEvent(event);
+      return;
+    }
+    this.#batch.push(event);
+    if (TERMINAL.has(event.type)) this.completed = true;
+  }
 }

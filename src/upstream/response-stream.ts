@@ -1,0 +1,199 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { Dispatcher } from "undici";
+import { errorMessage } from "../errors.js";
+import { formatDuration } from "../format.js";
+import { UpstreamError } from "./errors.js";
+import { UpstreamEventParser, type UpstreamEvent } from "./sse.js";
+
+export interface ResponseHead {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** the body of a non-200 answer (its first 64 KB), for the error message */
+  text: string;
+}
+
+export interface ResponseEventStreamOptions {
+  signal?: AbortSignal;
+  /** give up when the backend sends nothing for this long */
+  idleTimeoutMs: number;
+}
+
+/** batches waiting for a slow consumer before the socket is paused */
+const HIGH_WATER = 64;
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+/**
+ * One streamed `POST /responses`, as an undici dispatch handler that is also the async iterable of its
+ * events. Each network read is parsed at once and becomes one batch; no stream objects, async generators or
+ * per-read timers sit between the socket and the translators. The iterator ends right at the terminal event,
+ * while undici reads the rest of the body on its own, so the keep-alive connection stays reusable.
+ */
+export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIterableIterator<UpstreamEvent[]> {
+  /** the status and headers; for a non-200 answer, once its body is in. Rejects when no answer came. */
+  readonly head: Promise<ResponseHead>;
+  #resolveHead!: (head: ResponseHead) => void;
+  #rejectHead!: (error: unknown) => void;
+  #status = 0;
+  #headers: IncomingHttpHeaders = {};
+  #errorBody = "";
+
+  #controller: Dispatcher.DispatchController | undefined;
+  #responseEnded = false;
+  readonly #parser = new UpstreamEventParser();
+  readonly #queue: UpstreamEvent[][] = [];
+  #failure: unknown;
+  /** no batch will follow the queued ones */
+  #finished = false;
+  #wake: (() => void) | undefined;
+  #idle: NodeJS.Timeout | undefined;
+  readonly #options: ResponseEventStreamOptions;
+  readonly #onAbort = () => this.#abort(this.#options.signal?.reason);
+
+  constructor(options: ResponseEventStreamOptions) {
+    this.#options = options;
+    this.head = new Promise((resolve, reject) => {
+      this.#resolveHead = resolve;
+      this.#rejectHead = reject;
+    });
+    this.head.catch(() => {}); // read by the client; never an unhandled rejection when it gave up first
+    options.signal?.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  // ---------- undici's side ----------
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#options.signal?.aborted) controller.abort(this.#options.signal.reason);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    this.#status = status;
+    this.#headers = headers;
+    if (status !== 200) return; // the head waits for the error body
+    this.#idle = setTimeout(() => this.#onIdle(), this.#options.idleTimeoutMs);
+    this.#resolveHead({ status, headers, text: "" });
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#status !== 200) {
+      if (this.#errorBody.length < ERROR_BODY_LIMIT) this.#errorBody += chunk.toString("utf8");
+      return;
+    }
+    this.#idle?.refresh();
+    if (this.#finished) return; // after the terminal event: let undici read on to the end
+    this.#deliver(this.#parser.feed(chunk));
+  }
+
+  onResponseEnd(): void {
+    this.#responseEnded = true;
+    clearTimeout(this.#idle);
+    this.#unlisten();
+    if (this.#status !== 200) {
+      this.#resolveHead({ status: this.#status, headers: this.#headers, text: this.#errorBody });
+      return;
+    }
+    if (!this.#finished) this.#deliver(this.#parser.end());
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#responseEnded = true;
+    clearTimeout(this.#idle);
+    this.#unlisten();
+    if (!this.#status) return this.#rejectHead(error);
+    if (this.#status !== 200) return this.#resolveHead({ status: this.#status, headers: this.#headers, text: this.#errorBody });
+    const aborted = this.#options.signal?.aborted;
+    this.#fail(aborted ? this.#options.signal!.reason : error instanceof UpstreamError ? error : new UpstreamError("bad_gateway", `The Codex backend stream broke: ${errorMessage(error)}`));
+  }
+
+  // ---------- the consumer's side ----------
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** Resolves once the first batch is in: a stream that fails before it can still be retried. */
+  async ready(): Promise<void> {
+    while (!this.#queue.length && this.#failure === undefined && !this.#finished) await this.#changed();
+    if (!this.#queue.length && this.#failure !== undefined) throw this.#failure;
+  }
+
+  async next(): Promise<IteratorResult<UpstreamEvent[]>> {
+    for (;;) {
+      const batch = this.#queue.shift();
+      if (batch) {
+        if (this.#controller?.paused && this.#queue.length < HIGH_WATER / 2) this.#controller.resume();
+        return { value: batch, done: false };
+      }
+      if (this.#failure !== undefined) {
+        const failure = this.#failure;
+        this.#failure = undefined;
+        this.#finished = true;
+        throw failure;
+      }
+      if (this.#finished) return { value: undefined, done: true };
+      await this.#changed();
+    }
+  }
+
+  /** The consumer is done or gone: an answer still arriving is aborted, a finished one is left to end. */
+  async return(): Promise<IteratorResult<UpstreamEvent[]>> {
+    this.#queue.length = 0;
+    if (!this.#parser.completed) this.#abort(new DOMException("The answer is no longer wanted", "AbortError"));
+    this.#finished = true;
+    this.#failure = undefined;
+    return { value: undefined, done: true };
+  }
+
+  // ---------- internals ----------
+
+  #deliver(batch: UpstreamEvent[]): void {
+    if (batch.length) {
+      this.#queue.push(batch);
+      if (this.#queue.length >= HIGH_WATER) this.#controller?.pause();
+    }
+    if (this.#parser.failure) this.#fail(this.#parser.failure);
+    else if (this.#parser.completed || this.#responseEnded) this.#finish();
+    else if (batch.length) this.#notify();
+  }
+
+  #finish(): void {
+    this.#finished = true;
+    this.#notify();
+  }
+
+  #fail(failure: unknown): void {
+    if (this.#finished || this.#failure !== undefined) return;
+    this.#failure = failure;
+    clearTimeout(this.#idle);
+    if (!this.#responseEnded) this.#controller?.abort(failure instanceof Error ? failure : new Error(String(failure)));
+    this.#notify();
+  }
+
+  #onIdle(): void {
+    // after the terminal event the timer only guards against a body that never ends
+    if (this.#finished) return this.#abort(new Error("The Codex backend did not end the finished answer"));
+    this.#fail(new UpstreamError("timeout", `The Codex backend sent nothing for ${formatDuration(this.#options.idleTimeoutMs)}; the answer was abandoned`));
+  }
+
+  #abort(reason: unknown): void {
+    clearTimeout(this.#idle);
+    this.#unlisten();
+    if (this.#responseEnded) return;
+    const error = reason instanceof Error ? reason : new DOMException("The operation was aborted", "AbortError");
+    if (this.#controller) this.#controller.abort(error);
+  }
+
+  #unlisten(): void {
+    this.#options.signal?.removeEventListener("abort", this.#onAbort);
+  }
+
+  #changed(): Promise<void> {
+    return new Promise((resolve) => (this.#wake = resolve));
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
