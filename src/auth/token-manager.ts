@@ -11,6 +11,15 @@ export const REFRESH_INTERVAL_MS = 8 * 24 * 3600_000;
 /** Refresh this long before `exp` (at most half the token's lifetime). */
 export const REFRESH_MARGIN_MS = 5 * 60_000;
 
+/** When a login's access token is due for refresh, in epoch milliseconds. */
+function refreshTime(auth: StoredAuth): number {
+  const { expiresAt, issuedAt } = readTimes(auth.tokens.access_token);
+  const lastRefresh = Date.parse(auth.last_refresh) || 0;
+  if (expiresAt === undefined) return lastRefresh + REFRESH_INTERVAL_MS;
+  const lifetime = expiresAt - (issuedAt ?? lastRefresh);
+  return expiresAt - Math.min(REFRESH_MARGIN_MS, Math.max(0, lifetime / 2));
+}
+
 export interface AccessToken {
   accessToken: string;
   accountId: string | null;
@@ -42,6 +51,8 @@ export class TokenManager {
   #refreshing?: Promise<StoredAuth>;
   /** when the store's mtime was last checked: at most once a second, not on every request */
   #checkedAt = 0;
+  /** when each login read is due for refresh: decoding the JWT on every request showed in profiles */
+  readonly #refreshAt = new WeakMap<StoredAuth, number>();
   /** a permanent refresh failure, remembered until the store changes (a new login) */
   #dead?: { error: ReloginRequiredError; mtime?: number };
   /** how many refreshes this manager made (for tests and `doctor`) */
@@ -91,13 +102,9 @@ export class TokenManager {
   }
 
   #isStale(auth: StoredAuth): boolean {
-    const now = this.#now();
-    const { expiresAt, issuedAt } = readTimes(auth.tokens.access_token);
-    const lastRefresh = Date.parse(auth.last_refresh) || 0;
-    if (expiresAt === undefined) return lastRefresh < now - REFRESH_INTERVAL_MS;
-    const lifetime = expiresAt - (issuedAt ?? lastRefresh);
-    const margin = Math.min(REFRESH_MARGIN_MS, Math.max(0, lifetime / 2));
-    return expiresAt - margin <= now;
+    let refreshAt = this.#refreshAt.get(auth);
+    if (refreshAt === undefined) this.#refreshAt.set(auth, (refreshAt = refreshTime(auth)));
+    return refreshAt <= this.#now();
   }
 
   #refreshShared(rejected: string): Promise<StoredAuth> {

@@ -20,24 +20,20 @@ export function streamResponse(event: H3Event, frames: AsyncIterable<string>, he
 async function writeFrames(res: ServerResponse, frames: AsyncIterable<string>, headers: Record<string, string>, status: number): Promise<void> {
   res.writeHead(status, headers);
   const iterator = frames[Symbol.asyncIterator]();
-  let finished = false;
   try {
     for (;;) {
       const { value, done } = await iterator.next();
-      if (done) {
-        finished = true;
-        break;
-      }
+      // done: h3 ends the response once this returns, in the same tick, so the last frames and the end go out
+      // in one write (ending it here as well makes Node build an ERR_STREAM_ALREADY_FINISHED per request)
+      if (done) return;
       if (res.destroyed) break;
       if (value && !res.write(value)) await writable(res);
     }
   } catch {
     // the frame sources end every failure with an error frame, so this is a bug: a cut stream, never a clean end
     res.destroy();
-  } finally {
-    if (!finished) await iterator.return?.();
-    if (!res.destroyed) res.end();
   }
+  await iterator.return?.();
 }
 
 /** Resolves when the client has read what was written, or is gone. */

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { ModelInfo, InputItem, ReasoningFormat, ResponsesRequest } from "./types.js";
 import { resolveEffort, resolveModel } from "../model-name.js";
 import { InvalidRequestError } from "../errors.js";
@@ -102,6 +102,6 @@ export function buildResponsesRequest(parts: RequestParts, ctx: TranslateContext
  * input item. The backend's prompt cache is keyed on it, so later turns reuse the cached prefix.
  */
 export function conversationKey(model: string, instructions: string, input: InputItem[]): string {
-  const hash = createHash("sha256").update(model).update("\0").update(instructions).update("\0").update(JSON.stringify(input[0] ?? null)).digest("hex");
-  return `${hash.slice(0, 8)}-${hash.slice(8, 12)}-${hash.slice(12, 16)}-${hash.slice(16, 20)}-${hash.slice(20, 32)}`;
+  const digest = hash("sha256", `${model}\0${instructions}\0${JSON.stringify(input[0] ?? null)}`, "hex");
+  return `${digest.slice(0, 8)}-${digest.slice(8, 12)}-${digest.slice(12, 16)}-${digest.slice(16, 20)}-${digest.slice(20, 32)}`;
 }
