@@ -124,8 +124,8 @@ export class FakeCodex {
         await new Promise((r) => setTimeout(r, 30));
         return void res.socket?.destroy();
       }
-      else if ("raw" in step) res.write(step.raw);
-      else res.write(sseFrame(step.event));
+      // like any real server, wait while the reader is behind instead of piling the answer up in memory
+      else if (!res.write("raw" in step ? step.raw : sseFrame(step.event))) await writable(res);
     }
     call.finished = true;
     res.end();
@@ -253,4 +253,17 @@ export function scenarioReply(body: Record<string, unknown>): Reply {
     default:
       return steps({ reasoning, text: answer });
   }
+}
+
+/** Resolves when `res` has room again, or is gone. */
+function writable(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }
