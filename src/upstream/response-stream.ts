@@ -18,14 +18,15 @@ export interface ResponseEventStreamOptions {
   idleTimeoutMs: number;
 }
 
-/** batches waiting for a slow consumer before the socket is paused */
-const HIGH_WATER = 64;
+/** events waiting for a slow consumer before the socket is paused */
+const HIGH_WATER = 4096;
 const ERROR_BODY_LIMIT = 64 * 1024;
 
 /**
  * One streamed `POST /responses`, as an undici dispatch handler that is also the async iterable of its
- * events. Each network read is parsed at once and becomes one batch; no stream objects, async generators or
- * per-read timers sit between the socket and the translators. The iterator ends right at the terminal event,
+ * events. Bytes are parsed as they arrive; the consumer takes everything parsed since it last asked as one
+ * batch (a network read carries many body chunks), and no stream objects, async generators or per-read
+ * timers sit between the socket and the translators. The iterator ends right at the terminal event,
  * while undici reads the rest of the body on its own, so the keep-alive connection stays reusable.
  */
 export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIterableIterator<UpstreamEvent[]> {
@@ -36,11 +37,14 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
   #status = 0;
   #headers: IncomingHttpHeaders = {};
   #errorBody = "";
+  /** body chunks of the network read being processed */
+  #chunks: Buffer[] = [];
 
   #controller: Dispatcher.DispatchController | undefined;
   #responseEnded = false;
   readonly #parser = new UpstreamEventParser();
-  readonly #queue: UpstreamEvent[][] = [];
+  /** parsed, not yet taken by the consumer */
+  #pending: UpstreamEvent[] = [];
   #failure: unknown;
   /** no batch will follow the queued ones */
   #finished = false;
@@ -79,10 +83,19 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
       if (this.#errorBody.length < ERROR_BODY_LIMIT) this.#errorBody += chunk.toString("utf8");
       return;
     }
+    // a network read holds many body chunks (often one per event): parse them together once it is done
+    this.#chunks.push(chunk);
+    if (this.#chunks.length === 1) queueMicrotask(this.#flush);
+  }
+
+  readonly #flush = () => {
+    if (!this.#chunks.length) return;
+    const chunks = this.#chunks;
+    this.#chunks = [];
     this.#idle?.refresh();
     if (this.#finished) return; // after the terminal event: let undici read on to the end
-    this.#deliver(this.#parser.feed(chunk));
-  }
+    this.#deliver(this.#parser.feed(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+  };
 
   onResponseEnd(): void {
     this.#responseEnded = true;
@@ -92,6 +105,7 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
       this.#resolveHead({ status: this.#status, headers: this.#headers, text: this.#errorBody });
       return;
     }
+    this.#flush();
     if (!this.#finished) this.#deliver(this.#parser.end());
   }
 
@@ -101,6 +115,7 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
     this.#unlisten();
     if (!this.#status) return this.#rejectHead(error);
     if (this.#status !== 200) return this.#resolveHead({ status: this.#status, headers: this.#headers, text: this.#errorBody });
+    this.#flush(); // what arrived before the failure still goes out
     const aborted = this.#options.signal?.aborted;
     this.#fail(aborted ? this.#options.signal!.reason : error instanceof UpstreamError ? error : new UpstreamError("bad_gateway", `The Codex backend stream broke: ${errorMessage(error)}`));
   }
@@ -113,15 +128,16 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
 
   /** Resolves once the first batch is in: a stream that fails before it can still be retried. */
   async ready(): Promise<void> {
-    while (!this.#queue.length && this.#failure === undefined && !this.#finished) await this.#changed();
-    if (!this.#queue.length && this.#failure !== undefined) throw this.#failure;
+    while (!this.#pending.length && this.#failure === undefined && !this.#finished) await this.#changed();
+    if (!this.#pending.length && this.#failure !== undefined) throw this.#failure;
   }
 
   async next(): Promise<IteratorResult<UpstreamEvent[]>> {
     for (;;) {
-      const batch = this.#queue.shift();
-      if (batch) {
-        if (this.#controller?.paused && this.#queue.length < HIGH_WATER / 2) this.#controller.resume();
+      if (this.#pending.length) {
+        const batch = this.#pending;
+        this.#pending = [];
+        if (this.#controller?.paused) this.#controller.resume();
         return { value: batch, done: false };
       }
       if (this.#failure !== undefined) {
@@ -137,7 +153,7 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
 
   /** The consumer is done or gone: an answer still arriving is aborted, a finished one is left to end. */
   async return(): Promise<IteratorResult<UpstreamEvent[]>> {
-    this.#queue.length = 0;
+    this.#pending = [];
     if (!this.#parser.completed) this.#abort(new DOMException("The answer is no longer wanted", "AbortError"));
     this.#finished = true;
     this.#failure = undefined;
@@ -148,8 +164,9 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
 
   #deliver(batch: UpstreamEvent[]): void {
     if (batch.length) {
-      this.#queue.push(batch);
-      if (this.#queue.length >= HIGH_WATER) this.#controller?.pause();
+      if (this.#pending.length) for (const event of batch) this.#pending.push(event);
+      else this.#pending = batch;
+      if (this.#pending.length >= HIGH_WATER) this.#controller?.pause();
     }
     if (this.#parser.failure) this.#fail(this.#parser.failure);
     else if (this.#parser.completed || this.#responseEnded) this.#finish();
