@@ -8,6 +8,7 @@ import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { Agent, request } from "undici";
 import { ChatStreamTranslator } from "../src/translate/openai-chat/stream.js";
+import { closedLoop, encodeRequest, type Timing } from "./load.js";
 import { responseSteps } from "../test/fake-backend/events.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -53,35 +54,10 @@ function call(path: Path, content: string, stream = true) {
   return { url: `${proxyUrl}/v1/chat/completions`, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
 }
 
-interface Timing {
-  ttfb: number;
-  ttlb: number;
-  bytes: number;
-}
-
-async function timed(path: Path, content: string, stream = true): Promise<Timing> {
+/** `width` clients in a closed loop on `path`, each sending its next request when the last one is answered. */
+function load(path: Path, content: string, width: number, limit: { total?: number; until?: number }, stream = true): Promise<Timing[]> {
   const c = call(path, content, stream);
-  const t0 = performance.now();
-  const res = await request(c.url, { method: "POST", headers: c.headers, body: c.body, dispatcher: agent });
-  let ttfb = 0;
-  let bytes = 0;
-  for await (const chunk of res.body) {
-    if (!ttfb) ttfb = performance.now() - t0;
-    bytes += (chunk as Buffer).length;
-  }
-  if (res.statusCode !== 200) throw new Error(`${path} answered ${res.statusCode}`);
-  return { ttfb, ttlb: performance.now() - t0, bytes };
-}
-
-async function concurrent<T>(width: number, total: number, fn: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < total) out.push(await fn(next++));
-    }),
-  );
-  return out;
+  return closedLoop(c.url, encodeRequest(c), width, limit);
 }
 
 const pct = (values: number[], p: number) => {
@@ -100,7 +76,7 @@ const row = (...cells: string[]) => {
 
 console.error(`fake ${upstreamUrl}, proxy ${proxyUrl}: warming up`);
 // warm both paths (JIT, keep-alive connections, the proxy's model list)
-await concurrent(16, 200, (i) => timed(i % 2 ? "direct" : "proxy", "warm up"));
+for (const path of ["direct", "proxy"] as const) await load(path, "warm up", 16, { total: 2000 });
 
 // ---------- 1. latency at 1, 16, 256 concurrent streams ----------
 for (const width of [1, 16, 256]) {
@@ -108,7 +84,7 @@ for (const width of [1, 16, 256]) {
   const results: Record<Path, Timing[]> = { direct: [], proxy: [] };
   // interleave rounds so both paths see the same machine noise
   for (let round = 0; round < 4; round++) {
-    for (const path of ["direct", "proxy"] as const) results[path].push(...(await concurrent(width, total / 4, () => timed(path, "Say something short"))));
+    for (const path of ["direct", "proxy"] as const) results[path].push(...(await load(path, "Say something short", width, { total: total / 4 })));
   }
   for (const [metric, key] of [["TTFB", "ttfb"], ["TTLB", "ttlb"]] as const) {
     for (const p of [50, 99]) {
@@ -124,7 +100,7 @@ for (const width of [1, 16, 256]) {
   const rounds = quick ? 1 : 4;
   const results: Record<Path, Timing[]> = { direct: [], proxy: [] };
   for (let round = 0; round < rounds; round++) {
-    for (const path of ["direct", "proxy"] as const) results[path].push(...(await concurrent(16, 16, () => timed(path, "[[scenario:slow]] paced"))));
+    for (const path of ["direct", "proxy"] as const) results[path].push(...(await load(path, "[[scenario:slow]] paced", 16, { total: 16 })));
   }
   for (const p of [50, 99]) {
     const d = pct(results.direct.map((t) => t.ttfb), p);
@@ -135,12 +111,12 @@ for (const width of [1, 16, 256]) {
 
 // ---------- 2. throughput on one long stream ----------
 {
-  const events = quick ? 5000 : 20_000;
+  const events = quick ? 20_000 : 100_000;
   const best: Record<Path, number> = { direct: 0, proxy: 0 };
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < (quick ? 3 : 5); i++) {
     for (const path of ["direct", "proxy"] as const) {
-      const t = await timed(path, `[[scenario:long-${events}]]`);
-      best[path] = Math.max(best[path], events / (t.ttlb / 1000));
+      const [t] = await load(path, `[[scenario:long-${events}]]`, 1, { total: 1 });
+      best[path] = Math.max(best[path], events / (t!.ttlb / 1000));
     }
   }
   row(`Throughput, one stream of ${events} deltas`, `direct ${best.direct.toFixed(0)} ev/s`, `proxy ${best.proxy.toFixed(0)} ev/s`, `proxy/direct ${(best.proxy / best.direct * 100).toFixed(0)}%`);
@@ -151,15 +127,9 @@ for (const width of [1, 16, 256]) {
   const seconds = quick ? 1.5 : 4;
   const rps: Record<Path, number> = { direct: 0, proxy: 0 };
   for (const path of ["direct", "proxy"] as const) {
-    let done = 0;
-    const end = performance.now() + seconds * 1000;
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      while (performance.now() < end) {
-        await timed(path, "short", false);
-        done++;
-      }
-    }));
-    rps[path] = done / seconds;
+    const t0 = performance.now();
+    const done = await load(path, "short", 16, { until: t0 + seconds * 1000 }, false);
+    rps[path] = done.length / ((performance.now() - t0) / 1000);
   }
   row("Short non-stream requests @16", `direct ${rps.direct.toFixed(0)} req/s`, `proxy ${rps.proxy.toFixed(0)} req/s`, `proxy/direct ${(rps.proxy / rps.direct * 100).toFixed(0)}%`);
 }
@@ -187,18 +157,15 @@ for (const width of [1, 16, 256]) {
   const allOpen = rssOf(pid);
   await Promise.all(streams);
   clearInterval(sampler);
-  row(`RSS with ${open} open streams`, `baseline ${baseline.toFixed(0)} MB`, `all open ${allOpen.toFixed(0)} MB`, `peak ${Math.max(peak, rssOf(pid, "VmHWM") > peak ? peak : peak).toFixed(0)} MB (VmHWM ${rssOf(pid, "VmHWM").toFixed(0)} MB)`);
+  row(`RSS with ${open} open streams`, `baseline ${baseline.toFixed(0)} MB`, `all open ${allOpen.toFixed(0)} MB`, `peak ${peak.toFixed(0)} MB (VmHWM ${rssOf(pid, "VmHWM").toFixed(0)} MB)`);
 
   // RSS moves with the garbage collector; a leak shows as growth from one full batch to the next
   const total = quick ? 3000 : 10_000;
   const samples: string[] = [];
   let done = 0;
-  for (let batch = 0; batch < 2; batch++) {
-    await concurrent(32, total, async () => {
-      await timed("proxy", "leak check", false);
-      done++;
-      if (done === total / 10 || done === total || done === 2 * total) samples.push(`${done}: ${rssOf(pid).toFixed(0)} MB`);
-    });
+  for (const batch of [total / 10, total - total / 10, total]) {
+    done += (await load("proxy", "leak check", 32, { total: batch }, false)).length;
+    samples.push(`${done}: ${rssOf(pid).toFixed(0)} MB`);
   }
   row(`RSS over ${2 * total} requests`, ...samples);
 }
