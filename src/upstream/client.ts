@@ -160,6 +160,8 @@ export class UpstreamClient {
       head = await stream.head;
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason ?? error;
+      // a stall is not retried: the wait would multiply, and the client's own retry policy sees the 504
+      if (error instanceof UpstreamError) return { ok: false, retry: error.kind !== "timeout", error };
       return { ok: false, retry: true, error: new UpstreamError("bad_gateway", `Cannot reach the Codex backend: ${errorMessage(error)}`) };
     }
     this.#noteRateLimits(head.headers);
@@ -170,7 +172,7 @@ export class UpstreamClient {
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason ?? error;
       const upstream = error instanceof UpstreamError ? error : new UpstreamError("bad_gateway", `The Codex backend stream failed: ${errorMessage(error)}`);
-      return { ok: false, retry: true, error: upstream };
+      return { ok: false, retry: upstream.kind !== "timeout", error: upstream };
     }
     return { ok: true, value: { headers: head.headers, events: stream } };
   }

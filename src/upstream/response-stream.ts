@@ -67,6 +67,8 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
+    // the idle limit covers the wait for the headers too: a backend that never answers is a stall as well
+    this.#idle ??= setTimeout(() => this.#onIdle(), this.#options.idleTimeoutMs);
     if (this.#options.signal?.aborted) controller.abort(this.#options.signal.reason);
   }
 
@@ -74,7 +76,7 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
     this.#status = status;
     this.#headers = headers;
     if (status !== 200) return; // the head waits for the error body
-    this.#idle = setTimeout(() => this.#onIdle(), this.#options.idleTimeoutMs);
+    this.#idle?.refresh();
     this.#resolveHead({ status, headers, text: "" });
   }
 
@@ -106,7 +108,7 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
       return;
     }
     this.#flush();
-    if (!this.#finished) this.#deliver(this.#parser.end());
+    if (!this.#finished && this.#failure === undefined) this.#deliver(this.#parser.end());
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -169,7 +171,7 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
       if (this.#pending.length >= HIGH_WATER) this.#controller?.pause();
     }
     if (this.#parser.failure) this.#fail(this.#parser.failure);
-    else if (this.#parser.completed || this.#responseEnded) this.#finish();
+    else if (this.#parser.completed) this.#finish();
     else if (batch.length) this.#notify();
   }
 

@@ -48,7 +48,7 @@ export class UpstreamEventParser {
       this.failure = new UpstreamError("bad_gateway", `The Codex backend sent an invalid event (not JSON): ${message.data.slice(0, 80)}`);
       return;
     }
-    if (!data || typeof data !== "object") {
+    if (!data || typeof data !== "object" || Array.isArray(data)) {
       this.failure = new UpstreamError("bad_gateway", "The Codex backend sent an invalid event (not an object)");
       return;
     }

@@ -12,7 +12,7 @@ export interface FakeModel {
 }
 
 /** What the fake answers to one `/responses` request: an HTTP error, or a stream of steps. */
-export type Reply = { status: number; body: unknown; headers?: Record<string, string> } | { steps: Step[] };
+export type Reply = { status: number; body: unknown; headers?: Record<string, string> } | { steps: Step[] } | { hang: true };
 
 export interface RecordedResponsesCall {
   headers: Record<string, string | string[] | undefined>;
@@ -110,6 +110,7 @@ export class FakeCodex {
     if (problem) return send(400, { detail: problem });
     const reply = this.queue.shift() ?? this.respond(body);
     if ("status" in reply) return send(reply.status, reply.body, reply.headers);
+    if ("hang" in reply) return; // never answers; the socket stays open until the client gives up
 
     res.on("close", () => {
       if (!res.writableFinished) call.aborted = true;
@@ -198,7 +199,8 @@ export function lastUserText(body: Record<string, unknown>): string {
 /**
  * The default reply. A `[[scenario:NAME]]` marker in the last user message picks a behaviour, so a real client
  * can drive every path: text (default), reasoning, tool, parallel_tools, failed, context, incomplete, filter,
- * usage_limit, rate_limit, error500, cut, malformed, slow.
+ * usage_limit, rate_limit, error500, cut, truncated, malformed, hang (no answer at all), not_sse (JSON with 200),
+ * slow.
  */
 export function scenarioReply(body: Record<string, unknown>): Reply {
   const text = lastUserText(body);
@@ -246,6 +248,13 @@ export function scenarioReply(body: Record<string, unknown>): Reply {
       return { status: 500, body: { detail: "Internal Server Error" } };
     case "cut":
       return steps({ text: "This stream is cut off before the end", cutAfter: 6 });
+    case "truncated":
+      // the body ends cleanly, but before response.completed
+      return { steps: responseSteps(model, { text: "This answer ends too soon" }).slice(0, 6) };
+    case "hang":
+      return { hang: true };
+    case "not_sse":
+      return { status: 200, body: { error: { message: "an event stream was expected" } } };
     case "malformed":
       return { steps: [...responseSteps(model, { text: "Broken stream" }).slice(0, 6), { pause: 20 }, { raw: "data: {not json\n\n" }] };
     case "slow":

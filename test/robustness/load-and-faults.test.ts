@@ -109,6 +109,7 @@ describe("upstream faults in every client family", () => {
   const faults: [string, RegExp][] = [
     ["stall", /sent nothing for 400ms/],
     ["cut", /closed the stream before response\.completed|stream broke/],
+    ["truncated", /closed the stream before response\.completed/],
     ["malformed", /invalid event \(not JSON\)/],
     ["failed", /Something went wrong upstream/],
   ];
@@ -126,6 +127,33 @@ describe("upstream faults in every client family", () => {
       });
     }
   }
+});
+
+describe("upstream faults before the answer starts", () => {
+  let serve: ServeHandle;
+  beforeAll(async () => {
+    serve = await startServe(fake, ["--idle-timeout", "400ms"]);
+  });
+  afterAll(() => serve.stop());
+  const post = (content: string) =>
+    fetch(`${serve.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-5.5", stream: true, messages: [{ role: "user", content }] }) });
+
+  it("a backend that never answers is a 504 after the idle limit, not retried (the client's own retry policy sees it)", async () => {
+    const before = fake.codex.calls.length;
+    const started = Date.now();
+    const res = await post("[[scenario:hang]] x");
+    expect(res.status).toBe(504);
+    expect((await res.json()).error.message).toMatch(/sent nothing for 400ms/);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(fake.codex.calls.length - before).toBe(1);
+  });
+
+  it("a 200 that is not an event stream is a clear 502, never an empty answer", async () => {
+    const res = await post("[[scenario:not_sse]] x");
+    expect(res.status).toBe(502);
+    expect((await res.json()).error.message).toMatch(/closed the stream before response\.completed/);
+    expect((await fetch(`${serve.url}/health`)).status).toBe(200);
+  });
 });
 
 describe("graceful shutdown with 20 open streams", () => {
