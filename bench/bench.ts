@@ -80,11 +80,12 @@ for (const path of ["direct", "proxy"] as const) await load(path, "warm up", 16,
 
 // ---------- 1. latency at 1, 16, 256 concurrent streams ----------
 for (const width of [1, 16, 256]) {
-  const total = quick ? Math.max(width * 2, 50) : width === 1 ? 300 : width === 16 ? 1600 : 2048;
+  // closed loop for a fixed time per round, so each figure rests on thousands of requests, not a JIT warm-up
+  const seconds = quick ? 0.5 : 2;
   const results: Record<Path, Timing[]> = { direct: [], proxy: [] };
   // interleave rounds so both paths see the same machine noise
   for (let round = 0; round < 4; round++) {
-    for (const path of ["direct", "proxy"] as const) results[path].push(...(await load(path, "Say something short", width, { total: total / 4 })));
+    for (const path of ["direct", "proxy"] as const) results[path].push(...(await load(path, "Say something short", width, { until: performance.now() + seconds * 1000 })));
   }
   for (const [metric, key] of [["TTFB", "ttfb"], ["TTLB", "ttlb"]] as const) {
     for (const p of [50, 99]) {

@@ -43,6 +43,8 @@ export class FakeCodex {
   /** computes the reply when the queue is empty; the default answers from `[[scenario:…]]` markers */
   respond: (body: Record<string, unknown>) => Reply = (body) => scenarioReply(body);
   readonly calls: RecordedResponsesCall[] = [];
+  /** keep every call in `calls` (tests read them; a long benchmark run would only grow) */
+  record = true;
   modelsCalls = 0;
   /** answer /models with this status instead (e.g. 500 for "backend down") */
   modelsStatus = 200;
@@ -105,7 +107,7 @@ export class FakeCodex {
       return send(400, { detail: "Invalid JSON body" });
     }
     const call: RecordedResponsesCall = { headers: req.headers, body, aborted: false, finished: false };
-    this.calls.push(call);
+    if (this.record) this.calls.push(call);
     const problem = this.#validate(body);
     if (problem) return send(400, { detail: problem });
     const reply = this.queue.shift() ?? this.respond(body);

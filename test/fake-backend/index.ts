@@ -25,6 +25,12 @@ export class FakeBackend {
   readonly issuer = new FakeIssuer(() => this.issuerUrl);
   readonly codex = new FakeCodex(this.issuer);
   readonly requests: RecordedRequest[] = [];
+  /** keep every request in `requests` and `codex.calls`; off for the standalone runner */
+  set record(on: boolean) {
+    this.#record = on;
+    this.codex.record = on;
+  }
+  #record = true;
   #server?: Server;
   #url = "";
 
@@ -65,7 +71,7 @@ export class FakeBackend {
       headers: req.headers as FakeRequest["headers"],
       body: Buffer.concat(chunks).toString("utf8"),
     };
-    this.requests.push({ method: request.method, path: request.path, headers: req.headers, body: request.body });
+    if (this.#record) this.requests.push({ method: request.method, path: request.path, headers: req.headers, body: request.body });
     if (await this.codex.handle(req, res, request.path, request.query, request.body)) return;
     const answer: FakeResponse = (await this.issuer.handle(request)) ?? { status: 404, headers: { "content-type": "application/json" }, body: '{"detail":"Not Found"}' };
     res.writeHead(answer.status, answer.headers);
