@@ -161,6 +161,18 @@ describe("access", () => {
       expect(allowed.headers.get("access-control-allow-origin")).toBe("http://app.example");
       const other = await chat(serve.url, "x", { origin: "http://evil.example" });
       expect(other.headers.get("access-control-allow-origin")).toBeNull();
+      // streamed answers and errors carry it too
+      const streamed = await fetch(`${serve.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: "http://app.example" },
+        body: JSON.stringify({ model: "gpt-5.5", stream: true, messages: [{ role: "user", content: "x" }] }),
+      });
+      expect(streamed.headers.get("content-type")).toContain("text/event-stream");
+      expect(streamed.headers.get("access-control-allow-origin")).toBe("http://app.example");
+      expect(await streamed.text()).toContain("data: [DONE]");
+      const failed = await fetch(`${serve.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", origin: "http://app.example" }, body: "{" });
+      expect(failed.status).toBe(400);
+      expect(failed.headers.get("access-control-allow-origin")).toBe("http://app.example");
     } finally {
       await serve.stop();
     }
