@@ -19,7 +19,7 @@ export interface ResponseEventStreamOptions {
 }
 
 /** events waiting for a slow consumer before the socket is paused */
-const HIGH_WATER = 4096;
+const HIGH_WATER = 512;
 const ERROR_BODY_LIMIT = 64 * 1024;
 
 /**
