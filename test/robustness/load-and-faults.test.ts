@@ -91,6 +91,39 @@ describe("200 concurrent streams with random client disconnects", () => {
   });
 });
 
+describe("clients that stop reading", () => {
+  let serve: ServeHandle;
+  beforeAll(async () => {
+    serve = await startServe(fake);
+  });
+  afterAll(() => serve.stop());
+
+  it("pause their backend streams instead of buffering the answers, and release everything when they leave", { timeout: 30_000 }, async () => {
+    const pid = serve.run.child.pid!;
+    const { port } = new URL(serve.url);
+    const baseline = rssMb(pid);
+    const before = fake.codex.calls.length;
+    const body = Buffer.from(JSON.stringify({ model: "gpt-5.5", stream: true, messages: [{ role: "user", content: "[[scenario:long-60000]]" }] }));
+    const clients = Array.from({ length: 8 }, () => {
+      const socket = connect(Number(port), "127.0.0.1");
+      socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`);
+      socket.write(body);
+      socket.pause(); // reads nothing
+      return socket;
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    const calls = fake.codex.calls.slice(before);
+    expect(calls).toHaveLength(8);
+    // the backend could not write whole answers: the proxy stopped reading them
+    expect(calls.every((c) => !c.finished)).toBe(true);
+    expect(rssMb(pid)).toBeLessThan(baseline + 80);
+    clients.forEach((c) => c.destroy());
+    for (let i = 0; i < 20 && !calls.every((c) => c.aborted); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(calls.every((c) => c.aborted)).toBe(true);
+    expect((await fetch(`${serve.url}/health`)).status).toBe(200);
+  });
+});
+
 describe("upstream faults in every client family", () => {
   let serve: ServeHandle;
   beforeAll(async () => {
