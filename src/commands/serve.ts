@@ -1,4 +1,5 @@
 import pkg from "../../package.json" with { type: "json" };
+import { setMaxListeners } from "node:events";
 import { CliError } from "../errors.js";
 import { parseDuration } from "../format.js";
 import { registerSecret } from "../redact.js";
@@ -75,6 +76,8 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
 
   const { usage, upstream, catalog } = ctx;
   const shutdown = new AbortController();
+  // every in-flight request listens to it (and stops listening when it ends): no limit, and no leak warning
+  setMaxListeners(0, shutdown.signal);
   const app = createApp({ options, upstream, catalog, usage, logger, shutdownSignal: shutdown.signal, version: pkg.version });
   const server = await startServer(app, config.host, config.port);
 

@@ -14,11 +14,29 @@ export async function readJsonBody(event: H3Event, limit: number): Promise<unkno
   const bytes = node ? await readNodeBody(node, limit) : await readWebBody(event, limit);
   const text = bytes?.toString("utf8") ?? "";
   if (!text.trim()) throw new InvalidRequestError("The request body is empty: send a JSON object");
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch (error) {
     throw new InvalidRequestError(`The request body is not valid JSON (${(error as Error).message})`, undefined, "invalid_json");
   }
+  if (depthExceeds(body, MAX_DEPTH)) throw new InvalidRequestError(`The request body is nested more than ${MAX_DEPTH} levels deep`, undefined, "invalid_json");
+  return body;
+}
+
+/** JSON.parse takes any depth, but serializing it again for the backend would overflow the stack: a 500. */
+const MAX_DEPTH = 100;
+
+function depthExceeds(value: unknown, max: number): boolean {
+  // iterative, so the check itself cannot overflow
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (!node || typeof node !== "object") continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) if (child && typeof child === "object") stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** Straight from the Node request: a web stream over it costs more than the rest of a short request. */

@@ -117,6 +117,26 @@ describe("hostile input: every response is a well-formed 2xx or 4xx in the route
     );
   });
 
+  it("bodies nested thousands of levels deep are a 400 (serializing them again would overflow the stack)", async () => {
+    const deep = (n: number) => '{"a":'.repeat(n) + "1" + "}".repeat(n);
+    for (const route of ROUTES) {
+      // inside a field every route reads or passes on, and inside one nobody reads
+      const valid = JSON.stringify(route.valid);
+      const bodies = [`${valid.slice(0, -1)},"metadata":${deep(5000)}}`, ...(valid.includes('"hi"') ? [valid.replace('"hi"', deep(5000))] : [])];
+      for (const body of bodies) {
+        const res = await send(route.path, body);
+        expect(res.status, route.path).toBe(400);
+        expect(familyError(route.family, JSON.parse(res.text)), res.text).toBe(true);
+        expect(res.text).toMatch(/nested more than 100 levels/);
+      }
+    }
+    // a deep but reasonable tool schema (60 levels) still works
+    let schema: Record<string, unknown> = { type: "string" };
+    for (let i = 0; i < 30; i++) schema = { type: "object", properties: { x: schema } };
+    const ok = await send("/v1/chat/completions", JSON.stringify({ model: "gpt-5.5", messages: [{ role: "user", content: "hi" }], tools: [{ type: "function", function: { name: "f", parameters: schema } }] }));
+    expect(ok.status, ok.text).toBe(200);
+  });
+
   it("bodies over the limit are a 413, with or without content-length", async () => {
     const big = Buffer.alloc(2 * 1024 * 1024, "a");
     for (const route of ROUTES.slice(0, 8)) {
