@@ -36,8 +36,8 @@ async function writeFrames(res: ServerResponse, frames: AsyncIterable<string>, h
   await iterator.return?.();
 }
 
-/** Resolves when the client has read what was written, or is gone. */
-function writable(res: ServerResponse): Promise<void> {
+/** Resolves when the reader has taken what was written, or is gone. */
+export function writable(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       res.off("drain", done);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FakeIssuer } from "./issuer.js";
+import { writable } from "../../src/server/stream.js";
 import { readJwt } from "./jwt.js";
 import { responseSteps, sseFrame, type ResponseScript, type Step } from "./events.js";
 
@@ -264,17 +265,4 @@ export function scenarioReply(body: Record<string, unknown>): Reply {
     default:
       return steps({ reasoning, text: answer });
   }
-}
-
-/** Resolves when `res` has room again, or is gone. */
-function writable(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
 }
