@@ -194,6 +194,16 @@ export function httpError(status: number, text: string, headers: Record<string, 
     text.slice(0, 300) ||
     `HTTP ${status}`;
   const code = typeof err.code === "string" ? err.code : typeof err.type === "string" ? err.type : undefined;
+  const contentType = String(headers["content-type"] ?? "");
+  if (status === 403 && (contentType.includes("text/html") || /^\s*</.test(text))) {
+    // a web page, not the API: a proxy, VPN or bot check in between, and signing in again would not help
+    const title = /<title>([^<]{1,120})<\/title>/i.exec(text)?.[1]?.trim();
+    return new UpstreamError(
+      "bad_gateway",
+      `The Codex backend's address answered 403 with a web page${title ? ` ("${title}")` : ""}, not an API error: something between this machine and the backend (a proxy, VPN or bot check) blocked the request`,
+      { upstreamStatus: status },
+    );
+  }
   if (status === 401 || status === 403) {
     return new UpstreamError("unauthorized", `The Codex backend rejected the ChatGPT login (${status}: ${detail}). Sign in again: codex-proxy login`, {
       upstreamStatus: status,

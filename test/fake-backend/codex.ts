@@ -73,7 +73,7 @@ export class FakeCodex {
     if (!path.startsWith("/backend-api/codex/")) return false;
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { "content-type": "application/json", ...this.rateLimitHeaders(), ...headers });
-      res.end(JSON.stringify(payload));
+      res.end(typeof payload === "string" ? payload : JSON.stringify(payload));
     };
     const auth = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ""))?.[1];
     if (!auth || !this.issuer.isValidAccessToken(auth)) {
@@ -203,7 +203,7 @@ export function lastUserText(body: Record<string, unknown>): string {
  * The default reply. A `[[scenario:NAME]]` marker in the last user message picks a behaviour, so a real client
  * can drive every path: text (default), reasoning, tool, parallel_tools, failed, context, incomplete, filter,
  * usage_limit, rate_limit, error500, cut, truncated, malformed, hang (no answer at all), not_sse (JSON with 200),
- * slow.
+ * blocked (a 403 web page), slow.
  */
 export function scenarioReply(body: Record<string, unknown>): Reply {
   const text = lastUserText(body);
@@ -254,6 +254,9 @@ export function scenarioReply(body: Record<string, unknown>): Reply {
     case "truncated":
       // the body ends cleanly, but before response.completed
       return { steps: responseSteps(model, { text: "This answer ends too soon" }).slice(0, 6) };
+    case "blocked":
+      // what a bot check or corporate proxy in front of the backend answers
+      return { status: 403, body: "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>", headers: { "content-type": "text/html; charset=UTF-8" } };
     case "hang":
       return { hang: true };
     case "not_sse":

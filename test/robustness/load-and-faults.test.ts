@@ -181,6 +181,14 @@ describe("upstream faults before the answer starts", () => {
     expect(fake.codex.calls.length - before).toBe(1);
   });
 
+  it("a 403 web page (a bot check or proxy in between) is a 502 that says so, not a request to sign in again", async () => {
+    const res = await post("[[scenario:blocked]] x");
+    expect(res.status).toBe(502);
+    const message = (await res.json()).error.message as string;
+    expect(message).toMatch(/403 with a web page \("Just a moment\.\.\."\).*proxy, VPN or bot check/);
+    expect(message).not.toMatch(/<html|sign in/i);
+  });
+
   it("a 200 that is not an event stream is a clear 502, never an empty answer", async () => {
     const res = await post("[[scenario:not_sse]] x");
     expect(res.status).toBe(502);
