@@ -124,7 +124,7 @@ describe("clients that stop reading", () => {
   });
 });
 
-describe("upstream faults in every client family", () => {
+describe("upstream faults", () => {
   let serve: ServeHandle;
   beforeAll(async () => {
     serve = await startServe(fake, ["--idle-timeout", "400ms"]);
@@ -160,14 +160,8 @@ describe("upstream faults in every client family", () => {
       });
     }
   }
-});
 
-describe("upstream faults before the answer starts", () => {
-  let serve: ServeHandle;
-  beforeAll(async () => {
-    serve = await startServe(fake, ["--idle-timeout", "400ms"]);
-  });
-  afterAll(() => serve.stop());
+  // faults before the answer starts: one family is enough, the error path is shared
   const post = (content: string) =>
     fetch(`${serve.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-5.5", stream: true, messages: [{ role: "user", content }] }) });
 
