@@ -30,7 +30,7 @@ export function createApp(ctx: ServerContext): H3 {
     app.use((event) => {
       if (event.req.method === "OPTIONS") return preflight(event, ctx);
       // set before the route runs, so streamed answers carry them too
-      withCors(event, ctx, undefined);
+      applyCors(event, ctx, event.res.headers);
     });
   }
   if (ctx.options.apiKeys.length) {
@@ -64,17 +64,17 @@ function allowedOrigin(event: H3Event, ctx: ServerContext): string | undefined {
   return ctx.options.corsOrigins.includes(origin) ? origin : undefined;
 }
 
-function withCors<T>(event: H3Event, ctx: ServerContext, response: T): T {
+/** The CORS answer headers for an allowed origin, on any header set (an answer, or the event's prepared ones). */
+function applyCors(event: H3Event, ctx: ServerContext, headers: Headers): void {
   const origin = allowedOrigin(event, ctx);
-  if (origin && response instanceof Response) {
-    response.headers.set("access-control-allow-origin", origin);
-    response.headers.set("access-control-expose-headers", "retry-after, x-request-id");
-    if (origin !== "*") response.headers.append("vary", "origin");
-  } else if (origin) {
-    event.res.headers.set("access-control-allow-origin", origin);
-    event.res.headers.set("access-control-expose-headers", "retry-after, x-request-id");
-    if (origin !== "*") event.res.headers.append("vary", "origin");
-  }
+  if (!origin) return;
+  headers.set("access-control-allow-origin", origin);
+  headers.set("access-control-expose-headers", "retry-after, x-request-id");
+  if (origin !== "*") headers.append("vary", "origin");
+}
+
+function withCors(event: H3Event, ctx: ServerContext, response: Response): Response {
+  applyCors(event, ctx, response.headers);
   return response;
 }
 

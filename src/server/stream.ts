@@ -9,16 +9,16 @@ import { nodeOf } from "./node.js";
  * the translation. When the client goes away, the loop ends the iterator, whose `finally` blocks abort the
  * upstream request.
  */
-export function streamResponse(event: H3Event, frames: AsyncIterable<string>, headers: Record<string, string>, status = 200): unknown {
-  if (!nodeOf(event)) return webStreamResponse(frames, headers, status);
+export function streamResponse(event: H3Event, frames: AsyncIterable<string>, headers: Record<string, string>): unknown {
+  if (!nodeOf(event)) return webStreamResponse(frames, headers);
   // headers a middleware prepared (CORS) apply to the stream as they do to any other answer
   const prepared: Record<string, string> = {};
   event.res.headers.forEach((value, name) => (prepared[name] = value));
-  return fromNodeHandler((_req, res) => writeFrames(res as ServerResponse, frames, { ...prepared, ...headers }, status))(event);
+  return fromNodeHandler((_req, res) => writeFrames(res as ServerResponse, frames, { ...prepared, ...headers }))(event);
 }
 
-async function writeFrames(res: ServerResponse, frames: AsyncIterable<string>, headers: Record<string, string>, status: number): Promise<void> {
-  res.writeHead(status, headers);
+async function writeFrames(res: ServerResponse, frames: AsyncIterable<string>, headers: Record<string, string>): Promise<void> {
+  res.writeHead(200, headers);
   const iterator = frames[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -50,7 +50,7 @@ export function writable(res: ServerResponse): Promise<void> {
 }
 
 /** Any other runtime (`app.request()` in-process): a web stream, pulled by the reader. */
-function webStreamResponse(frames: AsyncIterable<string>, headers: Record<string, string>, status: number): Response {
+function webStreamResponse(frames: AsyncIterable<string>, headers: Record<string, string>): Response {
   const iterator = frames[Symbol.asyncIterator]();
   const encoder = new TextEncoder();
   return new Response(
@@ -68,7 +68,7 @@ function webStreamResponse(frames: AsyncIterable<string>, headers: Record<string
         await iterator.return?.();
       },
     }),
-    { status, headers },
+    { headers },
   );
 }
 

@@ -155,14 +155,18 @@ export class UpstreamClient {
       },
       stream,
     );
+    // nothing reached the client yet, so a failure can be retried; a stall is not (the wait would multiply, and
+    // the client's own retry policy sees the 504)
+    const failed = (error: unknown, what: string): Attempt => {
+      if (options.signal?.aborted) throw options.signal.reason ?? error;
+      const upstream = error instanceof UpstreamError ? error : new UpstreamError("bad_gateway", `${what}: ${errorMessage(error)}`);
+      return { ok: false, retry: upstream.kind !== "timeout", error: upstream };
+    };
     let head: ResponseHead;
     try {
       head = await stream.head;
     } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason ?? error;
-      // a stall is not retried: the wait would multiply, and the client's own retry policy sees the 504
-      if (error instanceof UpstreamError) return { ok: false, retry: error.kind !== "timeout", error };
-      return { ok: false, retry: true, error: new UpstreamError("bad_gateway", `Cannot reach the Codex backend: ${errorMessage(error)}`) };
+      return failed(error, "Cannot reach the Codex backend");
     }
     this.#noteRateLimits(head.headers);
     if (head.status !== 200) return { ok: false, retry: head.status >= 500, error: httpError(head.status, head.text, head.headers) };
@@ -170,9 +174,7 @@ export class UpstreamClient {
     try {
       await stream.ready();
     } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason ?? error;
-      const upstream = error instanceof UpstreamError ? error : new UpstreamError("bad_gateway", `The Codex backend stream failed: ${errorMessage(error)}`);
-      return { ok: false, retry: upstream.kind !== "timeout", error: upstream };
+      return failed(error, "The Codex backend stream failed");
     }
     return { ok: true, value: { headers: head.headers, events: stream } };
   }

@@ -20,7 +20,7 @@ export function route(app: H3, method: "get" | "post", path: string, handler: Ha
  * Aborts when the client disconnects or the server shuts down. On Node it listens to the response itself:
  * `AbortSignal.any` with the long-lived shutdown signal costs more than the rest of a short request.
  */
-export function requestSignal(event: H3Event, ctx: ServerContext): AbortSignal {
+function requestSignal(event: H3Event, ctx: ServerContext): AbortSignal {
   const res = nodeOf(event)?.res;
   if (!res) return AbortSignal.any([event.req.signal, ctx.shutdownSignal]);
   const controller = new AbortController();
@@ -44,16 +44,19 @@ export function randomId(): string {
   return randomUUID().replace(/-/g, "").slice(0, 24);
 }
 
-/** Send the translated request; a model the backend does not know is reported with the account's list. */
+/**
+ * Send the translated request, aborted when the client leaves or the server stops; a model the backend does not
+ * know is reported with the account's list.
+ */
 export async function openUpstream(
+  event: H3Event,
   ctx: ServerContext,
   request: ResponsesRequest,
-  signal: AbortSignal,
   tctx: TranslateContext,
   requestedModel: string,
 ): Promise<UpstreamStream> {
   try {
-    return await ctx.upstream.createResponse(request, { signal, sessionId: request.prompt_cache_key });
+    return await ctx.upstream.createResponse(request, { signal: requestSignal(event, ctx), sessionId: request.prompt_cache_key });
   } catch (error) {
     if (error instanceof UpstreamError && error.kind === "model_not_supported") {
       ctx.catalog.invalidate();

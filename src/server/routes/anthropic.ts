@@ -5,7 +5,7 @@ import { readJsonBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
 import { describeError, errorBody } from "../errors.js";
 import { SSE_HEADERS, streamResponse } from "../stream.js";
-import { drain, openUpstream, randomId, requestSignal, route, translateFrames } from "./_shared.js";
+import { drain, openUpstream, randomId, route, translateFrames } from "./_shared.js";
 
 export function registerAnthropicRoutes(app: H3, ctx: ServerContext): void {
   route(app, "post", "/messages", (event) => messages(event, ctx));
@@ -22,7 +22,7 @@ async function messages(event: H3Event, ctx: ServerContext): Promise<unknown> {
   const body = await readJsonBody(event, ctx.options.bodyLimit);
   const tctx = await translateContext(ctx);
   const t = messagesToResponses(body, tctx);
-  const upstream = await openUpstream(ctx, t.request, requestSignal(event, ctx), tctx, t.model);
+  const upstream = await openUpstream(event, ctx, t.request, tctx, t.model);
   const translator = new AnthropicStreamTranslator(`msg_${randomId()}`, t.model, t.thinking);
   if (!t.stream) {
     const events: AnthropicEvent[] = [];

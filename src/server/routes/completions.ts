@@ -7,7 +7,7 @@ import { readJsonBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
 import { describeError, errorBody } from "../errors.js";
 import { SSE_HEADERS, streamResponse } from "../stream.js";
-import { drain, openUpstream, randomId, requestSignal, route, translateFrames } from "./_shared.js";
+import { drain, openUpstream, randomId, route, translateFrames } from "./_shared.js";
 
 export function registerCompletionsRoutes(app: H3, ctx: ServerContext): void {
   route(app, "post", "/completions", (event) => completions(event, ctx));
@@ -18,7 +18,7 @@ async function completions(event: H3Event, ctx: ServerContext): Promise<unknown>
   const tctx = await translateContext(ctx);
   const t = completionsToResponses(body, tctx);
   const model = String((body as Record<string, unknown>).model ?? t.request.model);
-  const upstream = await openUpstream(ctx, t.request, requestSignal(event, ctx), tctx, model);
+  const upstream = await openUpstream(event, ctx, t.request, tctx, model);
   const translator = new ChatStreamTranslator({ id: `cmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model, reasoningFormat: "none", includeUsage: t.includeUsage });
   const echo = t.echo ?? "";
 

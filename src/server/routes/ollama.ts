@@ -11,7 +11,7 @@ import { readJsonBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
 import { describeError, errorBody } from "../errors.js";
 import { NDJSON_HEADERS, streamResponse } from "../stream.js";
-import { drain, openUpstream, randomId, requestSignal, translateFrames } from "./_shared.js";
+import { drain, openUpstream, randomId, translateFrames } from "./_shared.js";
 
 /** The Ollama version we answer with: recent enough for clients that gate tools and thinking on it. */
 export const OLLAMA_VERSION = "0.13.0";
@@ -50,7 +50,7 @@ export function registerOllamaRoutes(app: H3, ctx: ServerContext): void {
 async function run(event: H3Event, ctx: ServerContext, translate: (tctx: TranslateContext) => OllamaTranslation, kind: "chat" | "generate") {
   const tctx = await translateContext(ctx);
   const t = translate(tctx);
-  const upstream = await openUpstream(ctx, t.request, requestSignal(event, ctx), tctx, t.model);
+  const upstream = await openUpstream(event, ctx, t.request, tctx, t.model);
   const chat = new ChatStreamTranslator({ id: randomId(), created: 0, model: t.model, reasoningFormat: t.reasoningFormat, includeUsage: false });
   const ollama = new OllamaStream(t.model, kind);
   if (!t.stream) {

@@ -9,7 +9,7 @@ import { readJsonBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
 import { describeError, errorBody } from "../errors.js";
 import { SSE_HEADERS, streamResponse } from "../stream.js";
-import { drain, openUpstream, randomId, requestSignal, route, translateFrames } from "./_shared.js";
+import { drain, openUpstream, randomId, route, translateFrames } from "./_shared.js";
 
 export function registerOpenAIRoutes(app: H3, ctx: ServerContext): void {
   route(app, "post", "/chat/completions", (event) => chatCompletions(event, ctx));
@@ -27,8 +27,7 @@ async function chatCompletions(event: H3Event, ctx: ServerContext): Promise<unkn
   const tctx = await translateContext(ctx);
   const chat = chatToResponses(body, tctx, event.req.headers.get("x-reasoning-format") ?? undefined);
   const requestedModel = String((body as Record<string, unknown>).model ?? chat.request.model);
-  const signal = requestSignal(event, ctx);
-  const upstream = await openUpstream(ctx, chat.request, signal, tctx, requestedModel);
+  const upstream = await openUpstream(event, ctx, chat.request, tctx, requestedModel);
   const translator = new ChatStreamTranslator({
     id: `chatcmpl-${randomId()}`,
     created: Math.floor(Date.now() / 1000),

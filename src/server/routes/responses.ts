@@ -6,7 +6,7 @@ import { readJsonBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
 import { describeError } from "../errors.js";
 import { SSE_HEADERS, streamResponse } from "../stream.js";
-import { drain, openUpstream, requestSignal, route, translateFrames } from "./_shared.js";
+import { drain, openUpstream, route, translateFrames } from "./_shared.js";
 
 export function registerResponsesRoutes(app: H3, ctx: ServerContext): void {
   route(app, "post", "/responses", (event) => createResponse(event, ctx));
@@ -16,7 +16,7 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
   const body = await readJsonBody(event, ctx.options.bodyLimit);
   const tctx = await translateContext(ctx);
   const { request, stream } = responsesToBackend(body, tctx);
-  const upstream = await openUpstream(ctx, request, requestSignal(event, ctx), tctx, String((body as Record<string, unknown>).model ?? request.model));
+  const upstream = await openUpstream(event, ctx, request, tctx, String((body as Record<string, unknown>).model ?? request.model));
 
   if (!stream) {
     const aggregator = new ResponseAggregator(body as Record<string, unknown>);
