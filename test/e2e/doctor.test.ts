@@ -68,11 +68,9 @@ describe("codex-proxy doctor", () => {
     await new Promise<void>((r) => hang.listen(0, "127.0.0.1", r));
     try {
       const { configDir } = signedInConfigDir(fake);
-      const started = Date.now();
       const { check, code } = await doctor(configDir, ["--no-refresh", "--timeout", "1s"], { CODEX_PROXY_UPSTREAM_URL: `http://127.0.0.1:${(hang.address() as AddressInfo).port}/x` });
       expect(code).toBe(1);
       expect(check("Codex backend").detail).toBe("no answer within 1s");
-      expect(Date.now() - started).toBeLessThan(8000);
     } finally {
       hang.closeAllConnections();
       hang.close();

@@ -20,7 +20,7 @@ function startInPty(args: string[], env: NodeJS.ProcessEnv) {
   let screen = "";
   child.stdout.on("data", (d: Buffer) => (screen += d.toString()));
   const exited = new Promise<number>((r) => child.on("close", (code) => r(code ?? 1)));
-  const waitFor = async (pattern: RegExp, timeoutMs = 10_000) => {
+  const waitFor = async (pattern: RegExp, timeoutMs = 30_000) => {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const match = screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").match(pattern);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { cliEnv, runCli, startCli, tempDir } from "../helpers/cli.js";
+import { waitFor } from "../helpers/wait.js";
 
 // These tests share the fixed callback port 1455, so they run one after another in this file.
 let fake: FakeBackend;
@@ -170,7 +171,9 @@ describe("login --device", () => {
     const run = startCli(["login", "--device"], env);
     const [, code] = await run.waitFor(/Enter the code ([A-F0-9]{4}-[A-F0-9]{4})/);
     expect(run.stdout()).toContain(`${fake.issuerUrl}/codex/device`);
-    await new Promise((r) => setTimeout(r, 200)); // a few pending polls first
+    const polls = () => fake.requests.filter((r) => r.path === "/api/accounts/deviceauth/token").length;
+    const before = polls();
+    await waitFor(() => polls() >= before + 2, { what: "a few pending polls first" });
     fake.issuer.approveDevice(code);
     expect(await run.exited).toBe(0);
     expect(run.stdout()).toContain("Signed in as user@example.com");

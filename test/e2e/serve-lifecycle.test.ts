@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { responseSteps, startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { cliEnv, runCli } from "../helpers/cli.js";
 import { signedInConfigDir, startServe } from "../helpers/serve.js";
+import { waitFor } from "../helpers/wait.js";
 
 let fake: FakeBackend;
 beforeAll(async () => {
@@ -84,15 +85,8 @@ describe("models and usage", () => {
     try {
       expect((await chat(serve.url)).status).toBe(200);
       const path = join(serve.configDir, "usage.json");
-      let usage: Record<string, { usedPercent: number; windowMinutes: number }> | undefined;
-      for (let i = 0; i < 40 && !usage; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        try {
-          usage = JSON.parse(readFileSync(path, "utf8"));
-        } catch {
-          // not written yet
-        }
-      }
+      // written after the answer, off the request's path
+      const usage = await waitFor(() => JSON.parse(readFileSync(path, "utf8")) as Record<string, { usedPercent: number; windowMinutes: number }>, { what: "usage.json" });
       expect(usage?.primary).toMatchObject({ usedPercent: 12.5, windowMinutes: 300 });
       expect(usage?.secondary).toMatchObject({ usedPercent: 40, windowMinutes: 10080 });
     } finally {
@@ -232,12 +226,14 @@ describe("graceful shutdown", () => {
       body: JSON.stringify({ model: "gpt-5.5", stream: true, messages: [{ role: "user", content: "x" }] }),
     });
     const call = fake.codex.calls.at(-1)!;
-    const text = res.text();
-    await new Promise((r) => setTimeout(r, 100));
-    const started = Date.now();
+    const reader = res.body!.getReader();
+    await reader.read(); // the stream is open and under way
     expect(await serve.stop("SIGTERM")).toBe(0);
-    expect(Date.now() - started).toBeLessThan(5000);
-    expect(await text).toContain("shutting down");
-    expect(call.aborted).toBe(true);
+    let text = "";
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += new TextDecoder().decode(chunk.value);
+    expect(text).toContain("shutting down");
+    // the answer would take 200 × 50 ms: only the 300 ms deadline can have ended it
+    await waitFor(() => call.aborted, { what: "the upstream stream to be aborted" });
+    expect(call.finished).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { FakeBackend } from "../fake-backend/index.js";
 import { startServedFake, type ServeHandle } from "../helpers/serve.js";
+import { waitFor } from "../helpers/wait.js";
 
 let fake: FakeBackend;
 let serve: ServeHandle;
@@ -344,8 +345,7 @@ describe("client disconnect", () => {
       controller.abort();
       break;
     }
-    for (let i = 0; i < 50 && !call.aborted; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(call.aborted).toBe(true);
+    await waitFor(() => call.aborted, { what: "the upstream request to be aborted" });
     expect(call.finished).toBe(false);
   });
 });

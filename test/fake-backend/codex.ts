@@ -13,7 +13,7 @@ export interface FakeModel {
 }
 
 /** What the fake answers to one `/responses` request: an HTTP error, or a stream of steps. */
-export type Reply = { status: number; body: unknown; headers?: Record<string, string> } | { steps: Step[] } | { hang: true };
+export type Reply = { status: number; body: unknown; headers?: Record<string, string> } | { steps: Iterable<Step> } | { hang: true };
 
 export interface RecordedResponsesCall {
   headers: Record<string, string | string[] | undefined>;
@@ -21,6 +21,10 @@ export interface RecordedResponsesCall {
   /** the client went away before the stream ended */
   aborted: boolean;
   finished: boolean;
+  /** the fake has had to wait for the reader at least once (the client side stopped reading) */
+  waitedForReader: boolean;
+  /** how many steps of the answer were written */
+  written: number;
 }
 
 /** Backend fields the real Codex backend rejects with "Unsupported parameter". */
@@ -107,7 +111,7 @@ export class FakeCodex {
     } catch {
       return send(400, { detail: "Invalid JSON body" });
     }
-    const call: RecordedResponsesCall = { headers: req.headers, body, aborted: false, finished: false };
+    const call: RecordedResponsesCall = { headers: req.headers, body, aborted: false, finished: false, waitedForReader: false, written: 0 };
     if (this.record) this.calls.push(call);
     const problem = this.#validate(body);
     if (problem) return send(400, { detail: problem });
@@ -129,7 +133,11 @@ export class FakeCodex {
         return void res.socket?.destroy();
       }
       // like any real server, wait while the reader is behind instead of piling the answer up in memory
-      else if (!res.write("raw" in step ? step.raw : sseFrame(step.event))) await writable(res);
+      else if (!res.write("raw" in step ? step.raw : sseFrame(step.event))) {
+        call.written++;
+        call.waitedForReader = true;
+        await writable(res);
+      } else call.written++;
     }
     call.finished = true;
     res.end();
@@ -199,11 +207,18 @@ export function lastUserText(body: Record<string, unknown>): string {
   return "";
 }
 
+/** An answer that never ends: text deltas for as long as the reader takes them (made lazily, not held). */
+function* endlessSteps(model: string): Generator<Step> {
+  const [created, inProgress, added, partAdded, delta] = responseSteps(model, { text: "tok " });
+  yield* [created!, inProgress!, added!, partAdded!];
+  for (;;) yield delta!;
+}
+
 /**
  * The default reply. A `[[scenario:NAME]]` marker in the last user message picks a behaviour, so a real client
  * can drive every path: text (default), reasoning, tool, parallel_tools, failed, context, incomplete, filter,
  * usage_limit, rate_limit, error500, cut, truncated, malformed, hang (no answer at all), not_sse (JSON with 200),
- * blocked (a 403 web page), slow.
+ * blocked (a 403 web page), slow, long-N (N deltas), endless (deltas until the reader leaves).
  */
 export function scenarioReply(body: Record<string, unknown>): Reply {
   const text = lastUserText(body);
@@ -211,6 +226,7 @@ export function scenarioReply(body: Record<string, unknown>): Reply {
   // long-N: N text deltas as fast as possible (benchmarks); stall: stops sending mid-stream
   const long = /^long-(\d+)$/.exec(scenario);
   if (long) return { steps: responseSteps(String(body.model), { text: "tok ".repeat(Number(long[1])), chunk: 4 }) };
+  if (scenario === "endless") return { steps: endlessSteps(String(body.model)) };
   if (scenario === "stall") return { steps: [...responseSteps(String(body.model), { text: "Stalled answer" }).slice(0, 6), { pause: 60_000 }] };
   const model = String(body.model);
   const summary = (body.reasoning as Record<string, unknown> | undefined)?.summary;

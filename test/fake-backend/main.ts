@@ -1,21 +1,25 @@
 // Run the fake backend on its own, for trying the CLI by hand and for the benchmark:
 //   npx tsx test/fake-backend/main.ts [--port 0] [--codex-auth <path> [--expired]]
-// It prints {"issuerUrl","upstreamUrl"} as one JSON line and runs until killed.
+// It prints {"issuerUrl","upstreamUrl"} as one JSON line and runs until killed. With --control (started by
+// FakeBackendProcess over IPC) it keeps its records and answers control requests from the test process.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { FakeBackend } from "./index.js";
+import { answerControl, type ControlRequest } from "./process.js";
 
 const { values } = parseArgs({
   options: {
     port: { type: "string", default: "0" },
     "codex-auth": { type: "string" },
     expired: { type: "boolean", default: false },
+    control: { type: "boolean", default: false },
   },
 });
 
 const fake = new FakeBackend();
-fake.record = false; // nobody reads the records of a separate process, and a benchmark would pile them up
+// nobody reads the records of a standalone fake, and a benchmark would pile them up
+fake.record = values.control;
 await fake.start(Number(values.port));
 if (values["codex-auth"]) {
   const tokens = fake.issuer.issueTokens(values.expired ? -60 : undefined);
@@ -27,6 +31,10 @@ if (values["codex-auth"]) {
   );
 }
 process.stdout.write(`${JSON.stringify({ issuerUrl: fake.issuerUrl, upstreamUrl: fake.upstreamUrl })}\n`);
+if (values.control) {
+  process.on("message", (request: ControlRequest) => void answerControl(fake, request).then((reply) => process.send!(reply)));
+  process.once("disconnect", () => void fake.close().then(() => process.exit(0))); // the test process is gone
+}
 const stop = () => fake.close().then(() => process.exit(0));
 process.once("SIGINT", stop);
 process.once("SIGTERM", stop);

@@ -57,7 +57,7 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): CliRun {
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitFor(pattern, timeoutMs = 10_000) {
+    waitFor(pattern, timeoutMs = 30_000) {
       return new Promise((resolveMatch, reject) => {
         const check = () => {
           const match = (out + err).match(pattern);

@@ -1,6 +1,7 @@
 import { writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { FakeBackend } from "../fake-backend/index.js";
+import type { FakeBackendProcess } from "../fake-backend/process.js";
 import { cliEnv, startCli, tempDir, type CliRun } from "./cli.js";
 
 export interface ServeHandle {
@@ -11,22 +12,31 @@ export interface ServeHandle {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
-/** Sign in (write a store with fresh tokens from the fake issuer) and return its config dir. */
-export function signedInConfigDir(fake: FakeBackend, accessTtl = 3600): { configDir: string; refreshToken: string } {
+type IssuedTokens = { id_token: string; access_token: string; refresh_token: string };
+
+/** A config dir holding a login with these tokens. */
+function writeSignedInStore(tokens: IssuedTokens, accountId: string): { configDir: string; refreshToken: string } {
   const configDir = join(tempDir(), "config");
   mkdirSync(configDir, { recursive: true, mode: 0o700 });
-  const tokens = fake.issuer.issueTokens(accessTtl);
-  writeFileSync(
-    join(configDir, "auth.json"),
-    JSON.stringify({ tokens: { ...tokens, account_id: fake.issuer.account.accountId }, last_refresh: new Date().toISOString(), method: "browser" }),
-    { mode: 0o600 },
-  );
+  writeFileSync(join(configDir, "auth.json"), JSON.stringify({ tokens: { ...tokens, account_id: accountId }, last_refresh: new Date().toISOString(), method: "browser" }), {
+    mode: 0o600,
+  });
   return { configDir, refreshToken: tokens.refresh_token };
 }
 
+/** Sign in (write a store with fresh tokens from the fake issuer) and return its config dir. */
+export function signedInConfigDir(fake: FakeBackend, accessTtl = 3600): { configDir: string; refreshToken: string } {
+  return writeSignedInStore(fake.issuer.issueTokens(accessTtl), fake.issuer.account.accountId);
+}
+
+/** The same for a fake in its own process. */
+export async function signedInConfigDirOf(fake: FakeBackendProcess, accessTtl = 3600): Promise<{ configDir: string; refreshToken: string }> {
+  return writeSignedInStore(await fake.call<IssuedTokens>("issuer.issueTokens", accessTtl), await fake.get<string>("issuer.account.accountId"));
+}
+
 /** Start the built `codex-proxy serve` on a free port against the fake backend. */
-export async function startServe(fake: FakeBackend, args: string[] = [], options: { configDir?: string; env?: Record<string, string> } = {}): Promise<ServeHandle> {
-  const configDir = options.configDir ?? signedInConfigDir(fake).configDir;
+export async function startServe(fake: FakeBackend | FakeBackendProcess, args: string[] = [], options: { configDir?: string; env?: Record<string, string> } = {}): Promise<ServeHandle> {
+  const configDir = options.configDir ?? ("issuer" in fake ? signedInConfigDir(fake) : await signedInConfigDirOf(fake)).configDir;
   const env = cliEnv({
     CODEX_PROXY_AUTH_URL: fake.issuerUrl,
     CODEX_PROXY_UPSTREAM_URL: fake.upstreamUrl,
@@ -34,7 +44,7 @@ export async function startServe(fake: FakeBackend, args: string[] = [], options
     ...options.env,
   });
   const run = startCli(["serve", "--port", "0", ...args], env);
-  const [, url] = await run.waitFor(/listening on (http:\/\/[^\s]+)/, 15_000);
+  const [, url] = await run.waitFor(/listening on (http:\/\/[^\s]+)/, 30_000);
   return {
     url: url!,
     run,

@@ -9,6 +9,7 @@ import type { ServiceSpec } from "../../src/service/spec.js";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { cliEnv, runCli, tempDir } from "../helpers/cli.js";
 import { signedInConfigDir } from "../helpers/serve.js";
+import { waitFor } from "../helpers/wait.js";
 
 const FAKE_BIN = resolve(import.meta.dirname, "../fixtures/fake-bin");
 
@@ -158,8 +159,7 @@ describe("codex-proxy service on Linux", () => {
     expect(existsSync(join(home, ".config/systemd/user/codex-proxy.service"))).toBe(false);
     expect(existsSync(envFile)).toBe(false);
     expect(readFileSync(log, "utf8")).toContain("systemctl --user disable --now codex-proxy.service");
-    await new Promise((r) => setTimeout(r, 300));
-    await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+    await waitFor(() => fetch(`http://127.0.0.1:${port}/health`).then(() => false, () => true), { what: "the service to stop listening" });
     const after = await runCli(["service", "status"], env);
     expect(after.code).toBe(1);
     expect(after.stderr).toContain("not installed");
