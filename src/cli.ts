@@ -60,8 +60,9 @@ const withServeOptions = (command: Command) =>
   command
     .option("-p, --port <port>", "port (env: CODEX_PROXY_PORT; default 8787)")
     .option("-H, --host <host>", "bind address (env: CODEX_PROXY_HOST; default 127.0.0.1)")
-    .option("--api-key <key>", "require this key from clients; repeatable (env: CODEX_PROXY_API_KEY, comma-separated)", collect)
+    .option("--api-key <key>", "require this key from clients; repeatable, each whole (env: CODEX_PROXY_API_KEY, comma-separated)", collect)
     .option("--cors <origin>", "allow browser requests from this origin (* for any); repeatable", collect)
+    .option("--allowed-host <name>", "accept requests that name this host (besides loopback and --host), e.g. host.docker.internal; repeatable (env: CODEX_PROXY_ALLOWED_HOSTS)", collect)
     .option("--reasoning-effort <effort>", "default effort when a request sets none (none, minimal, low, medium, high, xhigh, max, ultra)")
     .option("--reasoning-summary <mode>", "reasoning summary: auto, concise, detailed, none (default auto)")
     .option("--reasoning-format <format>", "how chat clients see reasoning: think-tags, reasoning_content, none (default think-tags)")

@@ -25,6 +25,8 @@ export interface Config {
   apiKeys: string[];
   /** allowed CORS origins @default [] */
   corsOrigins: string[];
+  /** Host names besides loopback and `host` that requests may name (DNS-rebinding guard) @default [] */
+  allowedHosts: string[];
   /** default reasoning effort for requests that name none @default the model's default */
   reasoningEffort?: string;
   /** @default "auto" */
@@ -59,8 +61,9 @@ const SETTINGS: Record<Key, Setting> = {
   upstreamUrl: { env: "CODEX_PROXY_UPSTREAM_URL", fallback: DEFAULT_UPSTREAM_URL, parse: parseBaseUrl },
   port: { env: "CODEX_PROXY_PORT", fallback: 8787, parse: parsePort },
   host: { env: "CODEX_PROXY_HOST", fallback: "127.0.0.1", parse: parseString },
-  apiKeys: { env: "CODEX_PROXY_API_KEY", fallback: [], parse: parseList },
+  apiKeys: { env: "CODEX_PROXY_API_KEY", fallback: [], parse: parseKeys },
   corsOrigins: { env: "CODEX_PROXY_CORS", fallback: [], parse: parseList },
+  allowedHosts: { env: "CODEX_PROXY_ALLOWED_HOSTS", fallback: [], parse: parseList },
   reasoningEffort: { env: "CODEX_PROXY_REASONING_EFFORT", fallback: undefined, parse: oneOf(KNOWN_EFFORTS) },
   reasoningSummary: { env: "CODEX_PROXY_REASONING_SUMMARY", fallback: "auto", parse: oneOf(REASONING_SUMMARIES) },
   reasoningFormat: { env: "CODEX_PROXY_REASONING_FORMAT", fallback: "think-tags", parse: oneOf(REASONING_FORMATS) },
@@ -87,7 +90,7 @@ export function loadConfig(flags: Partial<Record<keyof Config, unknown>> = {}, e
 }
 
 function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/-keys$/, "-key").replace(/-origins$/, "").replace(/-ms$/, "");
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/-(key|host)s$/, "-$1").replace(/-origins$/, "").replace(/-ms$/, "");
 }
 
 function readConfigFile(path: string): Record<string, unknown> {
@@ -137,6 +140,24 @@ function parseList(raw: unknown, source: string): string[] {
     return item.split(",").map((s) => s.trim()).filter(Boolean);
   });
   return [...new Set(out)];
+}
+
+/**
+ * API keys: each repeated flag (or config-file array item) is one key, whole; only a string (the environment
+ * variable) is a comma-separated list. A key must be printable ASCII, since clients send it in a header; an
+ * empty one would leave the server open. Errors name the key's position, never its value.
+ */
+function parseKeys(raw: unknown, source: string): string[] {
+  const items = Array.isArray(raw) ? raw : typeof raw === "string" ? raw.split(",") : [raw];
+  const keys = items.map((item, i) => {
+    const which = items.length > 1 ? `key #${i + 1} of ${source}` : `the key of ${source}`;
+    if (typeof item !== "string") throw new CliError(`${source} must be a string or a list of strings.`, 2);
+    const key = item.trim();
+    if (!key) throw new CliError(`${which} is empty: an empty key would let anyone in. Give a real key, or none.`, 2);
+    if (!/^[\x20-\x7e]+$/.test(key)) throw new CliError(`${which} has a character clients cannot send in a header: use printable ASCII only.`, 2);
+    return key;
+  });
+  return [...new Set(keys)];
 }
 
 function oneOf<T extends string>(values: readonly T[]) {

@@ -13,6 +13,7 @@ export interface ServeFlags {
   host?: string;
   apiKey?: string[];
   cors?: string[];
+  allowedHost?: string[];
   reasoningEffort?: string;
   reasoningSummary?: string;
   reasoningFormat?: string;
@@ -45,6 +46,7 @@ export function serveSettings(flags: ServeFlags) {
     host: flags.host,
     apiKeys: flags.apiKey,
     corsOrigins: flags.cors,
+    allowedHosts: flags.allowedHost,
     reasoningEffort: flags.reasoningEffort,
     reasoningSummary: flags.reasoningSummary,
     reasoningFormat: flags.reasoningFormat,
@@ -66,6 +68,7 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
     host: config.host,
     apiKeys: config.apiKeys,
     corsOrigins: config.corsOrigins,
+    allowedHosts: config.allowedHosts,
     reasoningEffort: config.reasoningEffort,
     reasoningSummary: config.reasoningSummary,
     reasoningFormat: config.reasoningFormat,

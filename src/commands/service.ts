@@ -16,6 +16,7 @@ export interface InstallFlags extends ServeFlags {
 function serveArgs(flags: ServeFlags, port: number, host: string): string[] {
   const args = ["serve", "--port", String(port), "--host", host];
   for (const origin of flags.cors ?? []) args.push("--cors", origin);
+  for (const name of flags.allowedHost ?? []) args.push("--allowed-host", name);
   const pairs: [string, string | undefined][] = [
     ["--reasoning-effort", flags.reasoningEffort],
     ["--reasoning-summary", flags.reasoningSummary],
@@ -34,6 +35,8 @@ function serveArgs(flags: ServeFlags, port: number, host: string): string[] {
 function specFor(ctx: CommandContext, flags: ServeFlags): ServiceSpec {
   const { config } = ctx;
   assertSafeExposure(config, flags.insecureNoAuth);
+  // the service reads its keys from CODEX_PROXY_API_KEY, a comma-separated list
+  if (config.apiKeys.some((key) => key.includes(","))) throw new CliError("An API key for the service may not contain a comma (the service reads its keys as a comma-separated list).", 2);
   const spec = buildSpec({ configDir: config.configDir, serveArgs: serveArgs(flags, config.port, config.host), apiKeys: config.apiKeys, host: config.host, port: config.port });
   // settings from the shell's CODEX_PROXY_* variables would be lost: the service does not inherit them
   for (const [key, value] of Object.entries(process.env)) {

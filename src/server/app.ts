@@ -1,5 +1,6 @@
 import { H3, HTTPError, type H3Event } from "h3";
 import { isAuthorized } from "./api-key.js";
+import { createRequestGuard } from "./guard.js";
 import type { ServerContext } from "./context.js";
 import { describeError, errorResponse, familyOf } from "./errors.js";
 import { registerOpenAIRoutes } from "./routes/openai.js";
@@ -25,7 +26,12 @@ export function createApp(ctx: ServerContext): H3 {
     },
   });
 
-  // each middleware is a layer on every request: only add the ones this server needs
+  // each middleware is a layer on every request: only add the ones this server needs (but this one always)
+  const guard = createRequestGuard(ctx.options);
+  app.use((event) => {
+    const refusal = guard(event);
+    if (refusal) return withCors(event, ctx, errorResponse(familyOf(event.url.pathname), refusal));
+  });
   if (ctx.options.corsOrigins.length) {
     app.use((event) => {
       if (event.req.method === "OPTIONS") return preflight(event, ctx);

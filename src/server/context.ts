@@ -8,7 +8,7 @@ import type { UsageStore } from "../upstream/usage-store.js";
 /** Server settings: the resolved {@link Config} fields `serve` uses, plus its own. */
 export type ServeOptions = Pick<
   Config,
-  "port" | "host" | "apiKeys" | "corsOrigins" | "reasoningEffort" | "reasoningSummary" | "reasoningFormat" | "defaultModel" | "claudeModel"
+  "port" | "host" | "apiKeys" | "corsOrigins" | "allowedHosts" | "reasoningEffort" | "reasoningSummary" | "reasoningFormat" | "defaultModel" | "claudeModel"
 > & {
   /** largest accepted request body, bytes @default 50 MB */
   bodyLimit: number;

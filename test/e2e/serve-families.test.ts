@@ -48,10 +48,12 @@ describe.each(families)("$name", (family) => {
 
   it("aborts the upstream request when the client disconnects mid-stream", async () => {
     const controller = new AbortController();
-    const res = await send(family.path, JSON.stringify(family.body), undefined, controller.signal);
-    const call = fake.codex.calls.at(-1)!;
+    const nonce = `disconnect-${family.name}-${Date.now()}`;
+    const body = JSON.stringify(family.body).replace(SLOW, `${SLOW} ${nonce}`);
+    const res = await send(family.path, body, undefined, controller.signal);
     const reader = res.body!.getReader();
-    await reader.read();
+    await reader.read(); // the answer is under way: the backend has the request
+    const call = fake.codex.calls.find((c) => JSON.stringify(c.body).includes(nonce))!;
     controller.abort();
     await waitFor(() => call.aborted, { what: "the upstream request to be aborted" });
     expect(call.finished).toBe(false);

@@ -154,6 +154,7 @@ describe("access", () => {
       const allowed = await chat(serve.url, "x", { origin: "http://app.example" });
       expect(allowed.headers.get("access-control-allow-origin")).toBe("http://app.example");
       const other = await chat(serve.url, "x", { origin: "http://evil.example" });
+      expect(other.status).toBe(403);
       expect(other.headers.get("access-control-allow-origin")).toBeNull();
       // streamed answers and errors carry it too
       const streamed = await fetch(`${serve.url}/v1/chat/completions`, {

@@ -340,13 +340,14 @@ describe("client disconnect", () => {
       { model: "gpt-5.5", messages: [{ role: "user", content: "[[scenario:slow]] a long answer that takes a while to stream" }], stream: true },
       { signal: controller.signal },
     );
-    const call = lastCall();
+    let call: ReturnType<typeof lastCall> | undefined;
     for await (const _ of stream) {
+      call = lastCall(); // the answer is under way: the backend has the request
       controller.abort();
       break;
     }
-    await waitFor(() => call.aborted, { what: "the upstream request to be aborted" });
-    expect(call.finished).toBe(false);
+    await waitFor(() => call!.aborted, { what: "the upstream request to be aborted" });
+    expect(call!.finished).toBe(false);
   });
 });
 

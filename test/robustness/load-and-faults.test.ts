@@ -137,7 +137,7 @@ describe("clients that stop reading", () => {
     const body = Buffer.from(JSON.stringify({ model: "gpt-5.5", stream: true, messages: [{ role: "user", content: "[[scenario:endless]]" }] }));
     const clients = Array.from({ length: 8 }, () => {
       const socket = connect(Number(port), "127.0.0.1");
-      socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`);
+      socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`);
       socket.write(body);
       socket.pause(); // reads nothing
       return socket;

@@ -15,7 +15,7 @@ import { responseSteps } from "../fake-backend/events.js";
 function appWith(events: ResponsesEvent[]) {
   const seen: Record<string, unknown>[] = [];
   const ctx: ServerContext = {
-    options: { port: 0, host: "127.0.0.1", apiKeys: [], corsOrigins: [], reasoningSummary: "auto", reasoningFormat: "think-tags", bodyLimit: 1024 },
+    options: { port: 0, host: "127.0.0.1", apiKeys: [], corsOrigins: [], allowedHosts: [], reasoningSummary: "auto", reasoningFormat: "think-tags", bodyLimit: 1024 },
     upstream: {
       async createResponse(request) {
         seen.push(request);

@@ -1,0 +1,107 @@
+import type { H3Event } from "h3";
+import { isAuthorized } from "./api-key.js";
+import type { ErrorInfo } from "./errors.js";
+import { nodeOf } from "./node.js";
+
+/** What the guard needs from the server's settings. */
+export interface GuardOptions {
+  /** the address `serve` listens on */
+  host: string;
+  /** the configured port (the real one is read from each request's socket, so `--port 0` works) */
+  port: number;
+  /** extra Host names: `name`, `name:port`, `.example.com` for its subdomains, or `*` for any */
+  allowedHosts: string[];
+  /** `--cors` origins, `*` for any */
+  corsOrigins: string[];
+  apiKeys: string[];
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\b/i;
+
+/**
+ * Every web page the user opens can send requests to a server on loopback. Two checks keep pages from using
+ * the ChatGPT account behind it (the fixes Ollama, Jupyter and Vite shipped for the same class of attack):
+ * - DNS rebinding: a page whose own name re-resolves to 127.0.0.1 can read the answers, but its requests carry
+ *   its own name in `Host`. Only names of this server pass (loopback names, the `--host` address,
+ *   `--allowed-host` names), or a request with a valid API key, which no page has.
+ * - Cross-site requests: a page can POST a "simple" request (text/plain, a form) without a preflight and spend
+ *   the plan even though it cannot read the answer. A request from a foreign `Origin` is refused, and a request
+ *   from a browser (one with an `Origin`) must declare its body JSON.
+ * Returns the refusal, or undefined to let the request through. Runs before any body is read.
+ */
+export function createRequestGuard(options: GuardOptions): (event: H3Event) => ErrorInfo | undefined {
+  const anyHost = options.allowedHosts.includes("*");
+  const anyOrigin = options.corsOrigins.includes("*");
+  const listenName = hostName(options.host.includes(":") && !options.host.startsWith("[") ? `[${options.host}]` : options.host);
+  const corsOrigins = new Set(options.corsOrigins);
+
+  const hostAllowed = (host: string, port: string): boolean => {
+    const { name, port: named } = splitHost(host);
+    if (named !== undefined && named !== port) return allowedByUser(options.allowedHosts, name, named);
+    return isLoopbackName(name) || name === listenName || allowedByUser(options.allowedHosts, name, named);
+  };
+  const originAllowed = (origin: string, port: string): boolean => {
+    if (anyOrigin || corsOrigins.has(origin)) return true;
+    const match = /^https?:\/\/(\[[^\]]+\]|[^/:]+)(?::(\d+))?$/i.exec(origin);
+    return !!match && match[2] === port && (isLoopbackName(match[1]!.toLowerCase()) || match[1]!.toLowerCase() === listenName);
+  };
+
+  return (event) => {
+    const headers = event.req.headers;
+    const port = localPort(event) ?? String(options.port);
+    const host = headers.get("host");
+    if (host && !anyHost && !hostAllowed(host.toLowerCase(), port) && !(options.apiKeys.length && isAuthorized(headers, options.apiKeys))) {
+      return {
+        status: 403,
+        code: "host_not_allowed",
+        message:
+          `Host "${host}" does not name this server, so the request was refused (a web page may be trying DNS rebinding). ` +
+          `If you reach codex-proxy under that name, allow it with --allowed-host ${splitHost(host.toLowerCase()).name} (or CODEX_PROXY_ALLOWED_HOSTS), or send the API key.`,
+      };
+    }
+    const origin = headers.get("origin");
+    if (origin === null) return undefined; // not a browser: curl, the SDKs and agents send none
+    if (!originAllowed(origin, port)) {
+      return {
+        status: 403,
+        code: "origin_not_allowed",
+        message: `Requests from the web page at ${origin} are not allowed. To let a web app use codex-proxy, start it with --cors ${origin}.`,
+      };
+    }
+    if (event.req.method === "POST" && !JSON_TYPE.test(headers.get("content-type") ?? "")) {
+      return { status: 415, code: "unsupported_media_type", message: "Send the request body as JSON with `Content-Type: application/json`." };
+    }
+    return undefined;
+  };
+}
+
+/** The port the request arrived on; undefined in-process (`app.request()`). */
+function localPort(event: H3Event): string | undefined {
+  const port = nodeOf(event)?.req.socket.localPort;
+  return port === undefined ? undefined : String(port);
+}
+
+/** `name[:port]` or `[v6][:port]`, lower-case. */
+function splitHost(host: string): { name: string; port?: string } {
+  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(host);
+  if (!match) return { name: host };
+  return { name: match[1]!, port: match[2] || undefined };
+}
+
+function hostName(host: string): string {
+  return splitHost(host.toLowerCase()).name;
+}
+
+/** Names that can only reach this machine: a rebinding page cannot make a browser send them. */
+export function isLoopbackName(name: string): boolean {
+  return name === "localhost" || name.endsWith(".localhost") || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name) || name === "[::1]" || /^\[::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}\]$/.test(name);
+}
+
+function allowedByUser(allowed: string[], name: string, port: string | undefined): boolean {
+  for (const entry of allowed) {
+    const { name: allowedName, port: allowedPort } = splitHost(entry.toLowerCase());
+    if (allowedPort !== undefined && allowedPort !== port) continue;
+    if (allowedName === name || (allowedName.startsWith(".") && (name.endsWith(allowedName) || name === allowedName.slice(1)))) return true;
+  }
+  return false;
+}
