@@ -71,6 +71,15 @@ describe("Anthropic Messages through @anthropic-ai/sdk", () => {
     expect(lastCall().body.reasoning).toEqual({ effort: "medium" });
   });
 
+  it("clamps an effort the model does not list, and names the effort used", async () => {
+    const { data, response } = await anthropic.messages
+      .create({ model: "gpt-5.5", max_tokens: 100, output_config: { effort: "none" }, messages: [{ role: "user", content: "x" }] } as never)
+      .withResponse();
+    expect((data as Anthropic.Message).content).toEqual([{ type: "text", text: "You said: x" }]);
+    expect(response.headers.get("x-codex-proxy-reasoning-effort")).toBe("low");
+    expect(lastCall().body.reasoning).toEqual({ effort: "low" });
+  });
+
   it("uses tools: tool_use streamed as input_json_delta, tool_result sent back", async () => {
     const stream = anthropic.messages.stream({ model: "claude-sonnet-5", max_tokens: 1000, tools: [weather], tool_choice: { type: "any" }, messages: [{ role: "user", content: "[[scenario:tool]] weather?" }] });
     const partials: string[] = [];

@@ -61,6 +61,21 @@ describe("Ollama API through the ollama client", () => {
     expect(hidden.message.content).toBe("You said: x");
   });
 
+  it("clamps a think level the model does not list, and names the effort used", async () => {
+    const res = await ollama.chat({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }], think: "max" as never });
+    expect(res.message.content).toBe("You said: x");
+    expect(lastCall().body.reasoning).toMatchObject({ effort: "xhigh" });
+    for (const stream of [false, true]) {
+      const raw = await fetch(`${serve.url}/api/chat`, { method: "POST", body: JSON.stringify({ model: "gpt-5.5-minimal", messages: [{ role: "user", content: "x" }], stream }) });
+      expect(raw.status).toBe(200);
+      expect(raw.headers.get("x-codex-proxy-reasoning-effort")).toBe("low");
+      await raw.text();
+    }
+    const bad = await fetch(`${serve.url}/api/chat`, { method: "POST", body: JSON.stringify({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }], think: "banana" }) });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toContain("'banana' is not a reasoning effort");
+  });
+
   it("calls tools and takes tool results back", async () => {
     const tools = [{ type: "function", function: { name: "get_weather", description: "weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } }];
     const res = await ollama.chat({ model: "gpt-5.5", messages: [{ role: "user", content: "[[scenario:tool]] weather?" }], tools });

@@ -141,10 +141,24 @@ describe("POST /v1/chat/completions through the openai SDK", () => {
       expect(lastCall().body).toMatchObject({ model: "gpt-5.6-sol", reasoning: { effort: "ultra" } });
     });
 
-    it("rejects an effort the model does not support, naming the valid ones", async () => {
-      const error = await client.chat.completions.create({ model: "gpt-5.5", reasoning_effort: "ultra" as never, messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+    it("clamps an effort the model does not list, as the Agents SDK sends it, and names the one used", async () => {
+      const { data, response } = await client.chat.completions
+        .create({ model: "gpt-5.5", reasoning_effort: "none", verbosity: "low", messages: [{ role: "user", content: "hi" }] })
+        .withResponse();
+      expect(data.choices[0]!.message.content).toMatch(/You said: hi$/);
+      expect(response.headers.get("x-codex-proxy-reasoning-effort")).toBe("low");
+      expect(lastCall().body).toMatchObject({ model: "gpt-5.5", reasoning: { effort: "low" }, text: { verbosity: "low" } });
+
+      const stream = await client.chat.completions.create({ model: "gpt-5.5-ultra", messages: [{ role: "user", content: "hi" }], stream: true }).withResponse();
+      for await (const _ of stream.data);
+      expect(stream.response.headers.get("x-codex-proxy-reasoning-effort")).toBe("xhigh");
+      expect(lastCall().body).toMatchObject({ model: "gpt-5.5", reasoning: { effort: "xhigh" } });
+    });
+
+    it("rejects what is no effort at all, naming the model's efforts", async () => {
+      const error = await client.chat.completions.create({ model: "gpt-5.5", reasoning_effort: "banana" as never, messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-      expect((error as InstanceType<typeof OpenAI.APIError>).message).toContain("Valid efforts: low, medium, high, xhigh");
+      expect((error as InstanceType<typeof OpenAI.APIError>).message).toContain("Efforts for gpt-5.5: low, medium, high, xhigh");
       expect((error as InstanceType<typeof OpenAI.APIError>).param).toBe("reasoning_effort");
     });
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { chatToResponses } from "../../src/translate/openai-chat/request.js";
 import { ChatStreamTranslator, chunkSerializer } from "../../src/translate/openai-chat/stream.js";
 import { aggregateChatChunks } from "../../src/translate/openai-chat/aggregate.js";
-import { splitEffortSuffix } from "../../src/translate/model-name.js";
+import { clampEffort, resolveModel, splitEffortSuffix } from "../../src/translate/model-name.js";
 import { InvalidRequestError } from "../../src/translate/errors.js";
 import type { TranslateContext } from "../../src/translate/responses/build.js";
 import { BUNDLED_MODELS } from "../../src/upstream/models.js";
@@ -71,6 +71,7 @@ describe("chatToResponses", () => {
       [{ messages: [{ role: "user", content: "x" }], verbosity: "loud" }, "verbosity"],
       [{ messages: [{ role: "user", content: "x" }], reasoning_format: "html" }, "reasoning_format"],
       [{ messages: [{ role: "user", content: "x" }], reasoning_effort: 3 }, "reasoning_effort"],
+      [{ messages: [{ role: "user", content: "x" }], reasoning_effort: "banana" }, "reasoning_effort"],
     ];
     for (const [body, param] of bad) {
       const error = (() => {
@@ -91,6 +92,30 @@ describe("chatToResponses", () => {
       model: "gpt-7-preview",
       reasoning: { effort: "high" },
     });
+  });
+});
+
+describe("clampEffort", () => {
+  const model = (slug: string, efforts?: string[]) => {
+    const resolved = resolveModel(slug, BUNDLED_MODELS, true);
+    return efforts ? { ...resolved, info: { ...resolved.info!, efforts } } : resolved;
+  };
+
+  it("clamps an effort the model does not list to the nearest one it does, ties upward", () => {
+    expect(clampEffort("none", model("gpt-5.5"), "p")).toBe("low");
+    expect(clampEffort("minimal", model("gpt-5.5"), "p")).toBe("low");
+    expect(clampEffort("max", model("gpt-5.5"), "p")).toBe("xhigh");
+    expect(clampEffort("ultra", model("gpt-5.6-luna"), "p")).toBe("max");
+    expect(clampEffort("medium", model("gpt-5.5", ["low", "high"]), "p")).toBe("high");
+    expect(clampEffort("minimal", model("gpt-5.5", ["none", "medium"]), "p")).toBe("none");
+    expect(clampEffort("high", model("gpt-5.5"), "p")).toBe("high");
+  });
+
+  it("rejects what is no effort at all, from any field and from the server default", () => {
+    expect(() => clampEffort("banana", model("gpt-5.5"), "reasoning_effort")).toThrow(/'banana' is not a reasoning effort/);
+    expect(() => translate({ messages: [{ role: "user", content: "x" }], reasoning: { effort: "banana" } })).toThrow(InvalidRequestError);
+    const none = chatToResponses({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }] }, { ...ctx, defaults: { ...ctx.defaults, effort: "none" } });
+    expect(none.request.reasoning).toMatchObject({ effort: "low" });
   });
 });
 
