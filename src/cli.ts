@@ -64,7 +64,7 @@ const withServeOptions = (command: Command) =>
     .option("--cors <origin>", "allow browser requests from this origin (* for any); repeatable", collect)
     .option("--reasoning-effort <effort>", "default effort when a request sets none (none, minimal, low, medium, high, xhigh, max, ultra)")
     .option("--reasoning-summary <mode>", "reasoning summary: auto, concise, detailed, none (default auto)")
-    .option("--reasoning-format <format>", "how chat clients see reasoning: think-tags, reasoning_content, none (default think-tags)")
+    .option("--reasoning-format <format>", "how chat clients see reasoning: think-tags, reasoning_content, none (default reasoning_content)")
     .option("--default-model <model>", "model for requests that name none")
     .option("--claude-model <model>", "Codex model used for claude-* model names (default: the account's first model)")
     .option("--insecure-no-auth", "allow a non-loopback --host without an API key")

@@ -52,6 +52,16 @@ describe("Ollama API through the ollama client", () => {
     expect(done).toMatchObject({ done_reason: "stop", eval_count: 30 });
   });
 
+  it("separates the thinking of several reasoning items, streamed and not", async () => {
+    const ask = { model: "gpt-5.5", messages: [{ role: "user", content: "[[scenario:multi_reasoning]] go" }], think: true };
+    const whole = await ollama.chat({ ...ask, stream: false });
+    expect(whole.message.thinking).toBe("Plan A\n\nPlan B\n\nThen the tool.");
+    expect(whole.message.content).toMatch(/^Let me check\./);
+    let thinking = "";
+    for await (const part of await ollama.chat({ ...ask, stream: true })) thinking += part.message.thinking ?? "";
+    expect(thinking).toBe("Plan A\n\nPlan B\n\nThen the tool.");
+  });
+
   it("sets the effort from think levels and hides thinking when not asked", async () => {
     const res = await ollama.chat({ model: "gpt-5.5", messages: [{ role: "user", content: "[[scenario:reasoning]] x" }], think: "high" });
     expect(res.message.thinking).toContain("Planning");
