@@ -162,8 +162,9 @@ export class FakeCodex {
     }
     for (const [i, tool] of ((body.tools as Record<string, unknown>[] | undefined) ?? []).entries()) {
       if ((tool.type === "function" || tool.type === "custom") && typeof tool.name !== "string") return `Missing required parameter: 'tools[${i}].name'.`;
-      const format = tool.type === "custom" ? (tool.format as Record<string, unknown> | undefined) : undefined;
-      // a freeform tool's grammar is flat here (FreeformToolFormat {type, syntax, definition})
+      const format = tool.type === "custom" && typeof tool.format === "object" ? (tool.format as Record<string, unknown> | null) : undefined;
+      // a freeform tool's grammar is flat here (FreeformToolFormat {type, syntax, definition}); the recorded
+      // Codex CLI requests elide it to a string, so only an object is checked
       if (format && !(format.type === "text" || (format.type === "grammar" && typeof format.syntax === "string" && typeof format.definition === "string"))) {
         return `Invalid value for 'tools[${i}].format'.`;
       }
