@@ -65,7 +65,7 @@ const withServeOptions = (command: Command) =>
     .option("--allowed-host <name>", "accept requests that name this host (besides loopback and --host), e.g. host.docker.internal; repeatable (env: CODEX_PROXY_ALLOWED_HOSTS)", collect)
     .option("--reasoning-effort <effort>", "default effort when a request sets none (none, minimal, low, medium, high, xhigh, max, ultra)")
     .option("--reasoning-summary <mode>", "reasoning summary: auto, concise, detailed, none (default auto)")
-    .option("--reasoning-format <format>", "how chat clients see reasoning: think-tags, reasoning_content, none (default think-tags)")
+    .option("--reasoning-format <format>", "how chat clients see reasoning: think-tags, reasoning_content, none (default reasoning_content)")
     .option("--default-model <model>", "model for requests that name none")
     .option("--claude-model <model>", "Codex model used for claude-* model names (default: the account's first model)")
     .option("--insecure-no-auth", "allow a non-loopback --host without an API key")

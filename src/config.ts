@@ -31,7 +31,7 @@ export interface Config {
   reasoningEffort?: string;
   /** @default "auto" */
   reasoningSummary: string;
-  /** @default "think-tags" */
+  /** @default "reasoning_content" (think-tags end up inside the answer in most clients) */
   reasoningFormat: ReasoningFormat;
   /** model for requests that name none */
   defaultModel?: string;
@@ -66,7 +66,7 @@ const SETTINGS: Record<Key, Setting> = {
   allowedHosts: { env: "CODEX_PROXY_ALLOWED_HOSTS", fallback: [], parse: parseList },
   reasoningEffort: { env: "CODEX_PROXY_REASONING_EFFORT", fallback: undefined, parse: oneOf(KNOWN_EFFORTS) },
   reasoningSummary: { env: "CODEX_PROXY_REASONING_SUMMARY", fallback: "auto", parse: oneOf(REASONING_SUMMARIES) },
-  reasoningFormat: { env: "CODEX_PROXY_REASONING_FORMAT", fallback: "think-tags", parse: oneOf(REASONING_FORMATS) },
+  reasoningFormat: { env: "CODEX_PROXY_REASONING_FORMAT", fallback: "reasoning_content", parse: oneOf(REASONING_FORMATS) },
   defaultModel: { env: "CODEX_PROXY_DEFAULT_MODEL", fallback: undefined, parse: parseString },
   claudeModel: { env: "CODEX_PROXY_CLAUDE_MODEL", fallback: undefined, parse: parseString },
   idleTimeoutMs: { env: "CODEX_PROXY_IDLE_TIMEOUT", fallback: 300_000, parse: (raw, source) => parseDuration(parseString(raw, source), source) },

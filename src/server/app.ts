@@ -9,6 +9,7 @@ import { registerCompletionsRoutes } from "./routes/completions.js";
 import { registerOllamaRoutes } from "./routes/ollama.js";
 import { registerAnthropicRoutes } from "./routes/anthropic.js";
 import { registerUtilityRoutes } from "./routes/utility.js";
+import { EFFORT_HEADER } from "./routes/_shared.js";
 
 const OPEN_PATHS = new Set(["/", "/health"]);
 const CORS_HEADERS = "authorization, content-type, x-api-key, x-reasoning-format, anthropic-version, anthropic-beta, openai-organization, openai-project, x-stainless-*";
@@ -75,7 +76,7 @@ function applyCors(event: H3Event, ctx: ServerContext, headers: Headers): void {
   const origin = allowedOrigin(event, ctx);
   if (!origin) return;
   headers.set("access-control-allow-origin", origin);
-  headers.set("access-control-expose-headers", "retry-after, x-request-id");
+  headers.set("access-control-expose-headers", `retry-after, x-request-id, ${EFFORT_HEADER}`);
   if (origin !== "*") headers.append("vary", "origin");
 }
 

@@ -46,7 +46,10 @@ export function unknownModel(name: string, models: ModelInfo[]): InvalidRequestE
   );
 }
 
-/** Pick the reasoning effort: request > name suffix > server default > model default; validated against the model. */
+/**
+ * Pick the reasoning effort: request > name suffix > server default > model default. An effort the model does
+ * not list is clamped to the nearest one it does (clients such as the OpenAI Agents SDK send `none` by default).
+ */
 export function resolveEffort(
   model: ResolvedModel,
   requested: { value?: unknown; param: string }[],
@@ -55,25 +58,30 @@ export function resolveEffort(
   for (const { value, param } of requested) {
     if (value === undefined || value === null) continue;
     if (typeof value !== "string") throw new InvalidRequestError(`\`${param}\` must be a string`, param, "invalid_type");
-    return validateEffort(value.toLowerCase(), model, param);
+    return clampEffort(value.toLowerCase(), model, param);
   }
-  if (model.suffixEffort) return validateEffort(model.suffixEffort, model, "model");
-  if (serverDefault) {
-    // a server-wide default the model cannot take falls back to the model's own default
-    const valid = model.info ? model.info.efforts.includes(serverDefault) : true;
-    if (valid) return serverDefault;
-  }
+  if (model.suffixEffort) return clampEffort(model.suffixEffort, model, "model");
+  if (serverDefault) return clampEffort(serverDefault, model, "reasoning_effort");
   return model.info?.defaultEffort ?? undefined;
 }
 
-function validateEffort(effort: string, model: ResolvedModel, param: string): string {
+/**
+ * The model's own effort nearest to `effort` on the {@link KNOWN_EFFORTS} scale; a tie goes to the higher one
+ * (the caller asked for at least that much thought). Only a value that is no effort at all is a 400.
+ */
+export function clampEffort(effort: string, model: ResolvedModel, param: string): string {
   const valid = model.info?.efforts.length ? model.info.efforts : KNOWN_EFFORTS;
-  if (!valid.includes(effort)) {
+  if (valid.includes(effort)) return effort;
+  const rank = KNOWN_EFFORTS.indexOf(effort);
+  const ranked = valid.filter((e) => KNOWN_EFFORTS.includes(e));
+  if (rank < 0 || !ranked.length) {
     throw new InvalidRequestError(
-      `Reasoning effort '${effort}' is not supported by ${model.slug}. Valid efforts: ${valid.join(", ")}.`,
+      `'${effort}' is not a reasoning effort. Efforts for ${model.slug}: ${valid.join(", ")}.`,
       param,
-      "unsupported_value",
+      "invalid_value",
     );
   }
-  return effort;
+  // distance on the scale, the higher effort first on a tie
+  const cost = (e: string) => Math.abs(KNOWN_EFFORTS.indexOf(e) - rank) * 2 - (KNOWN_EFFORTS.indexOf(e) > rank ? 1 : 0);
+  return ranked.reduce((best, e) => (cost(e) < cost(best) ? e : best));
 }

@@ -57,6 +57,24 @@ describe("Anthropic Messages through @anthropic-ai/sdk", () => {
     expect(types.filter((t) => t === "content_block_stop").length).toBe(starts);
   });
 
+  it("gives each of several reasoning items its own thinking block, in place, and takes them all back out", async () => {
+    const ask = { model: "claude-sonnet-5", max_tokens: 2048, thinking: { type: "enabled" as const, budget_tokens: 2000 }, tools: [weather] };
+    const messages: Anthropic.MessageParam[] = [{ role: "user", content: "[[scenario:multi_reasoning]] go" }];
+    for (const final of [await anthropic.messages.stream({ ...ask, messages }).finalMessage(), await anthropic.messages.create({ ...ask, messages })]) {
+      expect(final.content.map((b) => b.type)).toEqual(["thinking", "text", "thinking", "tool_use"]);
+      expect((final.content[0] as Anthropic.ThinkingBlock).thinking).toBe("Plan A");
+      expect((final.content[1] as Anthropic.TextBlock).text).toBe("Let me check.");
+      expect((final.content[2] as Anthropic.ThinkingBlock).thinking).toBe("Plan B\n\nThen the tool.");
+      expect((final.content[0] as Anthropic.ThinkingBlock).signature).not.toBe((final.content[2] as Anthropic.ThinkingBlock).signature);
+      expect(final.stop_reason).toBe("tool_use");
+    }
+    const first = await anthropic.messages.create({ ...ask, messages });
+    const use = first.content.find((b) => b.type === "tool_use")!;
+    await anthropic.messages.create({ ...ask, messages: [...messages, { role: "assistant", content: first.content }, { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: "18C" }] }] });
+    expect(JSON.stringify(lastCall().body.input)).not.toMatch(/Plan A|Plan B/);
+    expect(JSON.stringify(lastCall().body.input)).toContain("Let me check.");
+  });
+
   it("takes Claude Code's output_config.effort and adaptive thinking with display omitted", async () => {
     await anthropic.messages
       .stream({
@@ -69,6 +87,15 @@ describe("Anthropic Messages through @anthropic-ai/sdk", () => {
     } as never)
       .finalMessage();
     expect(lastCall().body.reasoning).toEqual({ effort: "medium" });
+  });
+
+  it("clamps an effort the model does not list, and names the effort used", async () => {
+    const { data, response } = await anthropic.messages
+      .create({ model: "gpt-5.5", max_tokens: 100, output_config: { effort: "none" }, messages: [{ role: "user", content: "x" }] } as never)
+      .withResponse();
+    expect((data as Anthropic.Message).content).toEqual([{ type: "text", text: "You said: x" }]);
+    expect(response.headers.get("x-codex-proxy-reasoning-effort")).toBe("low");
+    expect(lastCall().body.reasoning).toEqual({ effort: "low" });
   });
 
   it("uses tools: tool_use streamed as input_json_delta, tool_result sent back", async () => {

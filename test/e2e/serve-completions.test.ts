@@ -26,7 +26,10 @@ describe("POST /v1/completions (legacy) through the openai SDK", () => {
   });
 
   it("streams, takes a one-element prompt array, and echoes when asked", async () => {
-    const stream = await client.completions.create({ model: "gpt-5.5-low", prompt: ["Echo me"], stream: true, echo: true, stream_options: { include_usage: true } });
+    const { data: stream, response } = await client.completions
+      .create({ model: "gpt-5.5-low", prompt: ["Echo me"], stream: true, echo: true, stream_options: { include_usage: true } })
+      .withResponse();
+    expect(response.headers.get("x-codex-proxy-reasoning-effort")).toBe("low");
     let text = "";
     let usage: unknown;
     for await (const chunk of stream) {

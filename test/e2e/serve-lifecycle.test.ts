@@ -153,6 +153,9 @@ describe("access", () => {
       expect(preflight.headers.get("access-control-allow-origin")).toBe("http://app.example");
       const allowed = await chat(serve.url, "x", { origin: "http://app.example" });
       expect(allowed.headers.get("access-control-allow-origin")).toBe("http://app.example");
+      // a browser client may read the effort the answer was made with
+      expect(allowed.headers.get("access-control-expose-headers")).toContain("x-codex-proxy-reasoning-effort");
+      expect(allowed.headers.get("x-codex-proxy-reasoning-effort")).toBe("medium");
       const other = await chat(serve.url, "x", { origin: "http://evil.example" });
       expect(other.status).toBe(403);
       expect(other.headers.get("access-control-allow-origin")).toBeNull();

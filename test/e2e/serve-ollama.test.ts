@@ -52,6 +52,16 @@ describe("Ollama API through the ollama client", () => {
     expect(done).toMatchObject({ done_reason: "stop", eval_count: 30 });
   });
 
+  it("separates the thinking of several reasoning items, streamed and not", async () => {
+    const ask = { model: "gpt-5.5", messages: [{ role: "user", content: "[[scenario:multi_reasoning]] go" }], think: true };
+    const whole = await ollama.chat({ ...ask, stream: false });
+    expect(whole.message.thinking).toBe("Plan A\n\nPlan B\n\nThen the tool.");
+    expect(whole.message.content).toMatch(/^Let me check\./);
+    let thinking = "";
+    for await (const part of await ollama.chat({ ...ask, stream: true })) thinking += part.message.thinking ?? "";
+    expect(thinking).toBe("Plan A\n\nPlan B\n\nThen the tool.");
+  });
+
   it("sets the effort from think levels and hides thinking when not asked", async () => {
     const res = await ollama.chat({ model: "gpt-5.5", messages: [{ role: "user", content: "[[scenario:reasoning]] x" }], think: "high" });
     expect(res.message.thinking).toContain("Planning");
@@ -59,6 +69,21 @@ describe("Ollama API through the ollama client", () => {
     const hidden = await ollama.chat({ model: "gpt-5.5", messages: [{ role: "user", content: "[[scenario:reasoning]] x" }] });
     expect(hidden.message.thinking).toBeUndefined();
     expect(hidden.message.content).toBe("You said: x");
+  });
+
+  it("clamps a think level the model does not list, and names the effort used", async () => {
+    const res = await ollama.chat({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }], think: "max" as never });
+    expect(res.message.content).toBe("You said: x");
+    expect(lastCall().body.reasoning).toMatchObject({ effort: "xhigh" });
+    for (const stream of [false, true]) {
+      const raw = await fetch(`${serve.url}/api/chat`, { method: "POST", body: JSON.stringify({ model: "gpt-5.5-minimal", messages: [{ role: "user", content: "x" }], stream }) });
+      expect(raw.status).toBe(200);
+      expect(raw.headers.get("x-codex-proxy-reasoning-effort")).toBe("low");
+      await raw.text();
+    }
+    const bad = await fetch(`${serve.url}/api/chat`, { method: "POST", body: JSON.stringify({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }], think: "banana" }) });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toContain("'banana' is not a reasoning effort");
   });
 
   it("calls tools and takes tool results back", async () => {

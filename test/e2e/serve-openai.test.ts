@@ -94,9 +94,62 @@ describe("POST /v1/chat/completions through the openai SDK", () => {
     const ask = (extra: Record<string, unknown> = {}, options?: OpenAI.RequestOptions) =>
       client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "[[scenario:reasoning]] why" }], ...extra } as never, options);
 
-    it("defaults to <think> tags at the start of content", async () => {
+    it("defaults to reasoning_content, leaving content to the answer; <think> tags are opt-in", async () => {
       const res = (await ask()) as OpenAI.ChatCompletion;
-      expect(res.choices[0]!.message.content).toBe("<think>\n**Planning** the reply.\n\nChecking the details.\n</think>\n\nYou said: why");
+      expect(res.choices[0]!.message.content).toBe("You said: why");
+      expect((res.choices[0]!.message as unknown as Record<string, unknown>).reasoning_content).toBe("**Planning** the reply.\n\nChecking the details.");
+      const tags = (await ask({ reasoning_format: "think-tags" })) as OpenAI.ChatCompletion;
+      expect(tags.choices[0]!.message.content).toBe("<think>\n**Planning** the reply.\n\nChecking the details.\n</think>\n\nYou said: why");
+    });
+
+    it("shows each of several reasoning items separated, and strips them all from the history", async () => {
+      const several = (extra: Record<string, unknown>) =>
+        client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "[[scenario:multi_reasoning]] go" }], tools: [weatherTool], ...extra } as never);
+      const field = ((await several({})) as OpenAI.ChatCompletion).choices[0]!.message;
+      expect((field as unknown as Record<string, unknown>).reasoning_content).toBe("Plan A\n\nPlan B\n\nThen the tool.");
+      expect(field.content).toBe("Let me check.");
+      let streamed = "";
+      let content = "";
+      for await (const c of (await several({ stream: true })) as unknown as AsyncIterable<OpenAI.ChatCompletionChunk>) {
+        streamed += (c.choices[0]?.delta as Record<string, string> | undefined)?.reasoning_content ?? "";
+        content += c.choices[0]?.delta?.content ?? "";
+      }
+      expect(streamed).toBe("Plan A\n\nPlan B\n\nThen the tool.");
+      expect(content).toBe("Let me check.");
+
+      const tags = ((await several({ reasoning_format: "think-tags" })) as OpenAI.ChatCompletion).choices[0]!.message;
+      expect(tags.content).toBe("<think>\nPlan A\n</think>\n\nLet me check.\n\n<think>\nPlan B\n\nThen the tool.\n</think>\n\n");
+      const call = tags.tool_calls![0]!;
+      await client.chat.completions.create({
+        model: "gpt-5.5",
+        messages: [
+          { role: "user", content: "go" },
+          { role: "assistant", content: tags.content, tool_calls: tags.tool_calls },
+          { role: "tool", tool_call_id: call.id, content: "18C" },
+        ],
+        tools: [weatherTool],
+      });
+      expect((lastCall().body.input as Record<string, unknown>[])[1]).toEqual({ type: "message", role: "assistant", content: [{ type: "output_text", text: "Let me check." }] });
+    });
+
+    it("never puts reasoning into the content of a JSON answer, even with think-tags", async () => {
+      for (const stream of [false, true]) {
+        const body = { response_format: { type: "json_object" }, reasoning_format: "think-tags", stream };
+        let content = "";
+        let reasoning = "";
+        if (stream) {
+          for await (const c of (await ask(body)) as unknown as AsyncIterable<OpenAI.ChatCompletionChunk>) {
+            content += c.choices[0]?.delta?.content ?? "";
+            reasoning += (c.choices[0]?.delta as Record<string, string> | undefined)?.reasoning_content ?? "";
+          }
+        } else {
+          const message = ((await ask(body)) as OpenAI.ChatCompletion).choices[0]!.message;
+          content = message.content!;
+          reasoning = (message as unknown as Record<string, string>).reasoning_content!;
+        }
+        expect(JSON.parse(content)).toEqual({ answer: "You said: why" });
+        expect(reasoning).toContain("**Planning** the reply.");
+      }
     });
 
     it("uses reasoning_content when the request asks (field or header)", async () => {
@@ -122,6 +175,7 @@ describe("POST /v1/chat/completions through the openai SDK", () => {
     it("hides reasoning with none", async () => {
       const res = (await ask({ reasoning_format: "none" })) as OpenAI.ChatCompletion;
       expect(res.choices[0]!.message.content).toBe("You said: why");
+      expect(res.choices[0]!.message).not.toHaveProperty("reasoning_content");
     });
   });
 
@@ -142,10 +196,24 @@ describe("POST /v1/chat/completions through the openai SDK", () => {
       expect(lastCall().body).toMatchObject({ model: "gpt-5.6-sol", reasoning: { effort: "ultra" } });
     });
 
-    it("rejects an effort the model does not support, naming the valid ones", async () => {
-      const error = await client.chat.completions.create({ model: "gpt-5.5", reasoning_effort: "ultra" as never, messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+    it("clamps an effort the model does not list, as the Agents SDK sends it, and names the one used", async () => {
+      const { data, response } = await client.chat.completions
+        .create({ model: "gpt-5.5", reasoning_effort: "none", verbosity: "low", messages: [{ role: "user", content: "hi" }] })
+        .withResponse();
+      expect(data.choices[0]!.message.content).toBe("You said: hi");
+      expect(response.headers.get("x-codex-proxy-reasoning-effort")).toBe("low");
+      expect(lastCall().body).toMatchObject({ model: "gpt-5.5", reasoning: { effort: "low" }, text: { verbosity: "low" } });
+
+      const stream = await client.chat.completions.create({ model: "gpt-5.5-ultra", messages: [{ role: "user", content: "hi" }], stream: true }).withResponse();
+      for await (const _ of stream.data);
+      expect(stream.response.headers.get("x-codex-proxy-reasoning-effort")).toBe("xhigh");
+      expect(lastCall().body).toMatchObject({ model: "gpt-5.5", reasoning: { effort: "xhigh" } });
+    });
+
+    it("rejects what is no effort at all, naming the model's efforts", async () => {
+      const error = await client.chat.completions.create({ model: "gpt-5.5", reasoning_effort: "banana" as never, messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-      expect((error as InstanceType<typeof OpenAI.APIError>).message).toContain("Valid efforts: low, medium, high, xhigh");
+      expect((error as InstanceType<typeof OpenAI.APIError>).message).toContain("Efforts for gpt-5.5: low, medium, high, xhigh");
       expect((error as InstanceType<typeof OpenAI.APIError>).param).toBe("reasoning_effort");
     });
   });
@@ -182,6 +250,32 @@ describe("POST /v1/chat/completions through the openai SDK", () => {
       expect(new Set(calls.map((c) => c.id)).size).toBe(2);
       expect(res.choices[0]!.message.content).toBeNull();
       expect(lastCall().body.tool_choice).toEqual({ type: "function", name: "get_weather" });
+    });
+
+    it("answers a freeform (custom) tool in the client's own shape, streamed and not, and takes it back", async () => {
+      const patchTool = { type: "custom" as const, custom: { name: "apply_patch", description: "Patch files", format: { type: "grammar" as const, grammar: { syntax: "lark" as const, definition: "start: /[\\s\\S]+/" } } } };
+      const ask = { model: "gpt-5.5", messages: [{ role: "user" as const, content: "[[scenario:custom_tool]] add hi.txt" }], tools: [patchTool] };
+      const res = await client.chat.completions.create(ask);
+      const call = res.choices[0]!.message.tool_calls![0]! as OpenAI.ChatCompletionMessageCustomToolCall;
+      expect(call).toMatchObject({ type: "custom", custom: { name: "apply_patch", input: "*** Begin Patch\n*** Add File: hi.txt\n+hi\n*** End Patch" } });
+      expect(res.choices[0]!.finish_reason).toBe("tool_calls");
+      expect(lastCall().body.tools).toEqual([{ type: "custom", name: "apply_patch", description: "Patch files", format: { type: "grammar", syntax: "lark", definition: "start: /[\\s\\S]+/" } }]);
+
+      const deltas: Record<string, unknown>[] = [];
+      for await (const c of await client.chat.completions.create({ ...ask, stream: true })) deltas.push(...((c.choices[0]?.delta?.tool_calls ?? []) as never[]));
+      expect(deltas[0]).toMatchObject({ index: 0, type: "custom", custom: { name: "apply_patch", input: "" } });
+      expect(deltas.length).toBeGreaterThan(2);
+      expect(deltas.map((d) => (d.custom as Record<string, string>).input).join("")).toBe(call.custom.input);
+
+      const next = await client.chat.completions.create({
+        ...ask,
+        messages: [...ask.messages, { role: "assistant", content: null, tool_calls: [call] }, { role: "tool", tool_call_id: call.id, content: "Patched hi.txt" }],
+      });
+      expect(next.choices[0]!.message.content).toBe("Tool result: Patched hi.txt");
+      expect((lastCall().body.input as unknown[]).slice(1)).toEqual([
+        { type: "custom_tool_call", call_id: call.id, name: "apply_patch", input: call.custom.input },
+        { type: "custom_tool_call_output", call_id: call.id, output: "Patched hi.txt" },
+      ]);
     });
 
     it("sends assistant tool calls and tool results from the history as function items", async () => {

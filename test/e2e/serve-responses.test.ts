@@ -48,6 +48,21 @@ describe("POST /v1/responses through the openai SDK", () => {
     expect(lastCall().body).toMatchObject({ model: "gpt-5.5", reasoning: { effort: "high", summary: "auto" }, include: ["reasoning.encrypted_content"] });
   });
 
+  it("accepts the Agents SDK's defaults for gpt-5.x (effort none, verbosity low), clamped and named", async () => {
+    for (const stream of [false, true]) {
+      const { data, response } = await client.responses
+        .create({ model: "gpt-5.5", input: "Hi agent", reasoning: { effort: "none" }, text: { verbosity: "low" }, stream } as never)
+        .withResponse();
+      if (stream) for await (const _ of data as unknown as AsyncIterable<unknown>);
+      else expect((data as OpenAI.Responses.Response).output_text).toBe("You said: Hi agent");
+      expect(response.headers.get("x-codex-proxy-reasoning-effort")).toBe("low");
+      expect(lastCall().body).toMatchObject({ model: "gpt-5.5", reasoning: { effort: "low" }, text: { verbosity: "low" } });
+    }
+    const error = await client.responses.create({ model: "gpt-5.5", input: "x", reasoning: { effort: "banana" as never } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as InstanceType<typeof OpenAI.APIError>).param).toBe("reasoning.effort");
+  });
+
   it("carries a multi-turn conversation with reasoning items and function calls, ids stripped", async () => {
     const first = await client.responses.create({
       model: "gpt-5.5",
@@ -88,7 +103,7 @@ describe("POST /v1/responses through the openai SDK", () => {
       { model: "gpt-5.5", input: [{ type: "item_reference", id: "msg_1" }] },
       { model: "gpt-5.5" },
       { model: "gpt-5.5", input: 42 },
-      { model: "gpt-5.5", input: "x", reasoning: { effort: "ultra" } },
+      { model: "gpt-5.5", input: "x", reasoning: { effort: "banana" } },
     ];
     for (const body of bad) {
       const error = (await client.responses.create(body as never).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;

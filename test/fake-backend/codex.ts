@@ -170,6 +170,12 @@ export class FakeCodex {
     }
     for (const [i, tool] of ((body.tools as Record<string, unknown>[] | undefined) ?? []).entries()) {
       if ((tool.type === "function" || tool.type === "custom") && typeof tool.name !== "string") return `Missing required parameter: 'tools[${i}].name'.`;
+      const format = tool.type === "custom" && typeof tool.format === "object" ? (tool.format as Record<string, unknown> | null) : undefined;
+      // a freeform tool's grammar is flat here (FreeformToolFormat {type, syntax, definition}); the recorded
+      // Codex CLI requests elide it to a string, so only an object is checked
+      if (format && !(format.type === "text" || (format.type === "grammar" && typeof format.syntax === "string" && typeof format.definition === "string"))) {
+        return `Invalid value for 'tools[${i}].format'.`;
+      }
     }
     return undefined;
   }
@@ -218,7 +224,8 @@ function* endlessSteps(model: string): Generator<Step> {
  * The default reply. A `[[scenario:NAME]]` marker in the last user message picks a behaviour, so a real client
  * can drive every path: text (default), reasoning, tool, parallel_tools, failed, context, incomplete, filter,
  * usage_limit, rate_limit, error500, cut, truncated, malformed, hang (no answer at all), not_sse (JSON with 200),
- * blocked (a 403 web page), slow, long-N (N deltas), endless (deltas until the reader leaves).
+ * blocked (a 403 web page), slow, long-N (N deltas), endless (deltas until the reader leaves), multi_reasoning
+ * (reasoning → text → reasoning → tool call or text), custom_tool (a freeform tool call with streamed input).
  */
 export function scenarioReply(body: Record<string, unknown>): Reply {
   const text = lastUserText(body);
@@ -231,12 +238,15 @@ export function scenarioReply(body: Record<string, unknown>): Reply {
   const model = String(body.model);
   const summary = (body.reasoning as Record<string, unknown> | undefined)?.summary;
   const reasoning = summary ? ["**Thinking** about the question.", "Deciding on an answer."] : undefined;
-  const answer = `You said: ${text.replace(/\[\[scenario:[\w-]+\]\]/, "").trim()}`;
+  const said = `You said: ${text.replace(/\[\[scenario:[\w-]+\]\]/, "").trim()}`;
+  // like a real model, a JSON format gets JSON
+  const jsonFormat = ["json_object", "json_schema"].includes(String(((body.text as Record<string, unknown> | undefined)?.format as Record<string, unknown> | undefined)?.type));
+  const answer = jsonFormat ? JSON.stringify({ answer: said }) : said;
   const steps = (script: ResponseScript): Reply => ({ steps: responseSteps(model, script) });
   const tools = ((body.tools as Record<string, unknown>[] | undefined) ?? []).filter((t) => t.type === "function");
   // like a real model: after a tool result, answer with what the tool said
   const last = (body.input as Record<string, unknown>[] | undefined)?.at(-1);
-  if (last?.type === "function_call_output") {
+  if (last?.type === "function_call_output" || last?.type === "custom_tool_call_output") {
     const output = typeof last.output === "string" ? last.output : JSON.stringify(last.output);
     return steps({ text: `Tool result: ${output.slice(0, 60)}` });
   }
@@ -244,6 +254,20 @@ export function scenarioReply(body: Record<string, unknown>): Reply {
   switch (scenario) {
     case "reasoning":
       return steps({ reasoning: ["**Planning** the reply.", "Checking the details."], text: answer });
+    case "multi_reasoning":
+      // several reasoning items in one answer, as the backend sends them between commentary and a tool call
+      return steps({
+        items: [
+          { reasoning: ["Plan A"] },
+          { text: "Let me check." },
+          { reasoning: ["Plan B", "Then the tool."] },
+          ...(tools.length ? [{ call: { name: toolName(0), arguments: '{"city":"Paris"}' } }] : [{ text: answer }]),
+        ],
+      });
+    case "custom_tool": {
+      const custom = ((body.tools as Record<string, unknown>[] | undefined) ?? []).find((t) => t.type === "custom");
+      return steps({ items: [...(reasoning ? [{ reasoning }] : []), { custom: { name: String(custom?.name ?? "apply_patch"), input: "*** Begin Patch\n*** Add File: hi.txt\n+hi\n*** End Patch" } }] });
+    }
     case "tool":
       return steps({ reasoning, calls: [{ name: toolName(0), arguments: toolName(0) === "exec_command" ? '{"cmd":"echo hi-from-tool"}' : '{"city":"Paris","unit":"celsius"}' }] });
     case "parallel_tools":

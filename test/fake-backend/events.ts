@@ -26,7 +26,16 @@ export const defaultUsage = (): Usage => ({
 let seq = 0;
 const id = (prefix: string) => `${prefix}_${(++seq).toString(16).padStart(8, "0")}${Math.random().toString(16).slice(2, 10)}`;
 
+/** One output item: a reasoning item with its summary parts, a message, a function call or a freeform tool call. */
+export type OutputItem =
+  | { reasoning: string[] }
+  | { text: string }
+  | { call: { name: string; arguments: string; callId?: string } }
+  | { custom: { name: string; input: string; callId?: string } };
+
 export interface ResponseScript {
+  /** the output items in order; without it: reasoning, then text, then calls */
+  items?: OutputItem[];
   reasoning?: string[];
   text?: string;
   /** split text into deltas of this many characters @default 4 */
@@ -53,46 +62,17 @@ export function responseSteps(model: string, script: ResponseScript): Step[] {
   };
   push({ type: "response.created", response: { id: responseId, object: "response", created_at: Math.floor(Date.now() / 1000), status: "in_progress", model, output: [], usage: null } });
   push({ type: "response.in_progress", response: { id: responseId, status: "in_progress" } });
-  let index = 0;
-  if (script.reasoning?.length) {
-    const rs = id("rs");
-    push({ type: "response.output_item.added", output_index: index, item: { type: "reasoning", id: rs, summary: [] } });
-    script.reasoning.forEach((part, s) => {
-      push({ type: "response.reasoning_summary_part.added", item_id: rs, output_index: index, summary_index: s, part: { type: "summary_text", text: "" } });
-      for (const piece of split(part, script.chunk ?? 4)) {
-        push({ type: "response.reasoning_summary_text.delta", item_id: rs, output_index: index, summary_index: s, delta: piece });
-      }
-      push({ type: "response.reasoning_summary_text.done", item_id: rs, output_index: index, summary_index: s, text: part });
-    });
-    push({
-      type: "response.output_item.done",
-      output_index: index,
-      item: { type: "reasoning", id: rs, summary: script.reasoning.map((text) => ({ type: "summary_text", text })), encrypted_content: "gAAAAB" + Buffer.from(rs).toString("base64") },
-    });
-    index++;
-  }
-  if (script.text !== undefined) {
-    const msg = id("msg");
-    push({ type: "response.output_item.added", output_index: index, item: { type: "message", role: "assistant", id: msg, status: "in_progress", content: [] } });
-    push({ type: "response.content_part.added", item_id: msg, output_index: index, content_index: 0, part: { type: "output_text", text: "" } });
-    for (const piece of split(script.text, script.chunk ?? 4)) {
-      push({ type: "response.output_text.delta", item_id: msg, output_index: index, content_index: 0, delta: piece });
-    }
-    push({ type: "response.output_text.done", item_id: msg, output_index: index, content_index: 0, text: script.text });
-    push({ type: "response.output_item.done", output_index: index, item: { type: "message", role: "assistant", id: msg, status: "completed", content: [{ type: "output_text", text: script.text, annotations: [] }] } });
-    index++;
-  }
-  for (const call of script.calls ?? []) {
-    const fc = id("fc");
-    const callId = call.callId ?? id("call");
-    push({ type: "response.output_item.added", output_index: index, item: { type: "function_call", id: fc, call_id: callId, name: call.name, arguments: "", status: "in_progress" } });
-    for (const piece of split(call.arguments, script.chunk ?? 4)) {
-      push({ type: "response.function_call_arguments.delta", item_id: fc, output_index: index, delta: piece });
-    }
-    push({ type: "response.function_call_arguments.done", item_id: fc, output_index: index, arguments: call.arguments });
-    push({ type: "response.output_item.done", output_index: index, item: { type: "function_call", id: fc, call_id: callId, name: call.name, arguments: call.arguments, status: "completed" } });
-    index++;
-  }
+  const items: OutputItem[] = script.items ?? [
+    ...(script.reasoning?.length ? [{ reasoning: script.reasoning }] : []),
+    ...(script.text !== undefined ? [{ text: script.text }] : []),
+    ...(script.calls ?? []).map((call) => ({ call })),
+  ];
+  items.forEach((item, index) => {
+    if ("reasoning" in item) reasoningSteps(item.reasoning, index, script.chunk ?? 4, push);
+    else if ("text" in item) messageSteps(item.text, index, script.chunk ?? 4, push);
+    else if ("call" in item) callSteps({ type: "function_call", name: item.call.name, callId: item.call.callId, text: item.call.arguments }, index, script.chunk ?? 4, push);
+    else callSteps({ type: "custom_tool_call", name: item.custom.name, callId: item.custom.callId, text: item.custom.input }, index, script.chunk ?? 4, push);
+  });
   const usage = script.usage === undefined ? defaultUsage() : script.usage;
   if (script.failed) {
     push({ type: "response.failed", response: { id: responseId, object: "response", status: "failed", error: script.failed, usage: null } });
@@ -106,6 +86,50 @@ export function responseSteps(model: string, script: ResponseScript): Step[] {
     return [...kept, { cut: true }];
   }
   return steps;
+}
+
+type Push = (event: Record<string, unknown>) => void;
+
+function reasoningSteps(summary: string[], index: number, chunk: number, push: Push): void {
+  const rs = id("rs");
+  push({ type: "response.output_item.added", output_index: index, item: { type: "reasoning", id: rs, summary: [] } });
+  summary.forEach((part, s) => {
+    push({ type: "response.reasoning_summary_part.added", item_id: rs, output_index: index, summary_index: s, part: { type: "summary_text", text: "" } });
+    for (const piece of split(part, chunk)) {
+      push({ type: "response.reasoning_summary_text.delta", item_id: rs, output_index: index, summary_index: s, delta: piece });
+    }
+    push({ type: "response.reasoning_summary_text.done", item_id: rs, output_index: index, summary_index: s, text: part });
+  });
+  push({
+    type: "response.output_item.done",
+    output_index: index,
+    item: { type: "reasoning", id: rs, summary: summary.map((text) => ({ type: "summary_text", text })), encrypted_content: "gAAAAB" + Buffer.from(rs).toString("base64") },
+  });
+}
+
+function messageSteps(text: string, index: number, chunk: number, push: Push): void {
+  const msg = id("msg");
+  push({ type: "response.output_item.added", output_index: index, item: { type: "message", role: "assistant", id: msg, status: "in_progress", content: [] } });
+  push({ type: "response.content_part.added", item_id: msg, output_index: index, content_index: 0, part: { type: "output_text", text: "" } });
+  for (const piece of split(text, chunk)) {
+    push({ type: "response.output_text.delta", item_id: msg, output_index: index, content_index: 0, delta: piece });
+  }
+  push({ type: "response.output_text.done", item_id: msg, output_index: index, content_index: 0, text });
+  push({ type: "response.output_item.done", output_index: index, item: { type: "message", role: "assistant", id: msg, status: "completed", content: [{ type: "output_text", text, annotations: [] }] } });
+}
+
+/** A function call (`arguments`, streamed as argument deltas) or a freeform tool call (`input`, input deltas). */
+function callSteps(call: { type: "function_call" | "custom_tool_call"; name: string; callId?: string; text: string }, index: number, chunk: number, push: Push): void {
+  const custom = call.type === "custom_tool_call";
+  const itemId = id(custom ? "ctc" : "fc");
+  const callId = call.callId ?? id("call");
+  const field = custom ? "input" : "arguments";
+  const delta = custom ? "response.custom_tool_call_input.delta" : "response.function_call_arguments.delta";
+  push({ type: "response.output_item.added", output_index: index, item: { type: call.type, id: itemId, call_id: callId, name: call.name, [field]: "", status: "in_progress" } });
+  for (const piece of split(call.text, chunk)) push({ type: delta, item_id: itemId, output_index: index, delta: piece });
+  if (!custom) push({ type: "response.function_call_arguments.done", item_id: itemId, output_index: index, arguments: call.text });
+  else push({ type: "response.custom_tool_call_input.done", item_id: itemId, output_index: index, input: call.text });
+  push({ type: "response.output_item.done", output_index: index, item: { type: call.type, id: itemId, call_id: callId, name: call.name, [field]: call.text, status: "completed" } });
 }
 
 function split(text: string, size: number): string[] {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { chatToResponses } from "../../src/translate/openai-chat/request.js";
 import { ChatStreamTranslator, chunkSerializer } from "../../src/translate/openai-chat/stream.js";
 import { aggregateChatChunks } from "../../src/translate/openai-chat/aggregate.js";
-import { splitEffortSuffix } from "../../src/translate/model-name.js";
+import { clampEffort, resolveModel, splitEffortSuffix } from "../../src/translate/model-name.js";
 import { InvalidRequestError } from "../../src/translate/errors.js";
 import type { TranslateContext } from "../../src/translate/responses/build.js";
 import { BUNDLED_MODELS } from "../../src/upstream/models.js";
@@ -45,6 +45,42 @@ describe("chatToResponses", () => {
     expect(request.input[1]).toEqual({ type: "message", role: "assistant", content: [{ type: "output_text", text: "The answer" }] });
   });
 
+  it("drops every <think> block of an answer with several reasoning items from the history", () => {
+    const { request } = translate({
+      messages: [
+        { role: "user", content: "q" },
+        { role: "assistant", content: "<think>\nPlan A\n</think>\n\nLet me check.\n\n<think>\nPlan B\n</think>\n\n" },
+      ],
+    });
+    expect(request.input[1]).toEqual({ type: "message", role: "assistant", content: [{ type: "output_text", text: "Let me check." }] });
+  });
+
+  it("never puts reasoning into the content of a JSON answer", () => {
+    for (const response_format of [{ type: "json_object" }, { type: "json_schema", json_schema: { name: "x", schema: { type: "object" } } }]) {
+      expect(translate({ messages: [{ role: "user", content: "q" }], response_format }).reasoningFormat).toBe("reasoning_content");
+      expect(translate({ messages: [{ role: "user", content: "q" }], response_format, reasoning_format: "none" }).reasoningFormat).toBe("none");
+    }
+    expect(translate({ messages: [{ role: "user", content: "q" }] }).reasoningFormat).toBe("think-tags");
+  });
+
+  it("takes freeform tools, and their calls and results back, in the backend's shapes", () => {
+    const { request } = translate({
+      messages: [
+        { role: "user", content: "patch it" },
+        { role: "assistant", content: null, tool_calls: [{ id: "call_p", type: "custom", custom: { name: "apply_patch", input: "*** Begin Patch" } }] },
+        { role: "tool", tool_call_id: "call_p", content: "Done" },
+      ],
+      tools: [{ type: "custom", custom: { name: "apply_patch", description: "Patch files", format: { type: "grammar", grammar: { syntax: "lark", definition: "start: /.+/" } } } }],
+      tool_choice: { type: "custom", custom: { name: "apply_patch" } },
+    });
+    expect(request.tools).toEqual([{ type: "custom", name: "apply_patch", description: "Patch files", format: { type: "grammar", syntax: "lark", definition: "start: /.+/" } }]);
+    expect(request.tool_choice).toEqual({ type: "custom", name: "apply_patch" });
+    expect(request.input.slice(1)).toEqual([
+      { type: "custom_tool_call", call_id: "call_p", name: "apply_patch", input: "*** Begin Patch" },
+      { type: "custom_tool_call_output", call_id: "call_p", output: "Done" },
+    ]);
+  });
+
   it("keeps images in tool results as parts", () => {
     const { request } = translate({
       messages: [
@@ -71,6 +107,9 @@ describe("chatToResponses", () => {
       [{ messages: [{ role: "user", content: "x" }], verbosity: "loud" }, "verbosity"],
       [{ messages: [{ role: "user", content: "x" }], reasoning_format: "html" }, "reasoning_format"],
       [{ messages: [{ role: "user", content: "x" }], reasoning_effort: 3 }, "reasoning_effort"],
+      [{ messages: [{ role: "user", content: "x" }], reasoning_effort: "banana" }, "reasoning_effort"],
+      [{ messages: [{ role: "user", content: "x" }], tools: [{ type: "custom", custom: { name: "p", format: { type: "grammar" } } }] }, "tools[0].custom.format.grammar"],
+      [{ messages: [{ role: "assistant", tool_calls: [{ id: "c", type: "custom", custom: { name: "p", input: 3 } }] }] }, "messages[0].tool_calls[0].custom.input"],
     ];
     for (const [body, param] of bad) {
       const error = (() => {
@@ -91,6 +130,30 @@ describe("chatToResponses", () => {
       model: "gpt-7-preview",
       reasoning: { effort: "high" },
     });
+  });
+});
+
+describe("clampEffort", () => {
+  const model = (slug: string, efforts?: string[]) => {
+    const resolved = resolveModel(slug, BUNDLED_MODELS, true);
+    return efforts ? { ...resolved, info: { ...resolved.info!, efforts } } : resolved;
+  };
+
+  it("clamps an effort the model does not list to the nearest one it does, ties upward", () => {
+    expect(clampEffort("none", model("gpt-5.5"), "p")).toBe("low");
+    expect(clampEffort("minimal", model("gpt-5.5"), "p")).toBe("low");
+    expect(clampEffort("max", model("gpt-5.5"), "p")).toBe("xhigh");
+    expect(clampEffort("ultra", model("gpt-5.6-luna"), "p")).toBe("max");
+    expect(clampEffort("medium", model("gpt-5.5", ["low", "high"]), "p")).toBe("high");
+    expect(clampEffort("minimal", model("gpt-5.5", ["none", "medium"]), "p")).toBe("none");
+    expect(clampEffort("high", model("gpt-5.5"), "p")).toBe("high");
+  });
+
+  it("rejects what is no effort at all, from any field and from the server default", () => {
+    expect(() => clampEffort("banana", model("gpt-5.5"), "reasoning_effort")).toThrow(/'banana' is not a reasoning effort/);
+    expect(() => translate({ messages: [{ role: "user", content: "x" }], reasoning: { effort: "banana" } })).toThrow(InvalidRequestError);
+    const none = chatToResponses({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }] }, { ...ctx, defaults: { ...ctx.defaults, effort: "none" } });
+    expect(none.request.reasoning).toMatchObject({ effort: "low" });
   });
 });
 
@@ -115,6 +178,27 @@ describe("ChatStreamTranslator", () => {
     const { completion } = run(responseSteps("m", { reasoning: ["why"], calls: [{ name: "f", arguments: "{}" }] }));
     expect(completion.choices[0]!.message.content).toBe("<think>\nwhy\n</think>\n\n");
     expect(completion.choices[0]!.message.tool_calls).toHaveLength(1);
+    expect(completion.choices[0]!.finish_reason).toBe("tool_calls");
+  });
+
+  const several = () =>
+    responseSteps("m", { items: [{ reasoning: ["Plan A"] }, { text: "Let me check." }, { reasoning: ["Plan B", "Then the tool."] }, { call: { name: "f", arguments: "{}" } }] });
+
+  it("shows each of several reasoning items, separated, in every format", () => {
+    const tags = run(several()).completion.choices[0]!.message;
+    expect(tags.content).toBe("<think>\nPlan A\n</think>\n\nLet me check.\n\n<think>\nPlan B\n\nThen the tool.\n</think>\n\n");
+    const field = run(several(), "reasoning_content").completion.choices[0]!.message;
+    expect(field.reasoning_content).toBe("Plan A\n\nPlan B\n\nThen the tool.");
+    expect(field.content).toBe("Let me check.");
+    expect(field.tool_calls).toHaveLength(1);
+  });
+
+  it("streams a freeform tool call in the client's own shape, input included", () => {
+    const { chunks, completion } = run(responseSteps("m", { items: [{ custom: { name: "apply_patch", input: "*** Begin Patch", callId: "call_p" } }] }));
+    const deltas = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    expect(deltas[0]).toEqual({ index: 0, id: "call_p", type: "custom", custom: { name: "apply_patch", input: "" } });
+    expect(deltas.slice(1).every((d) => "custom" in d && !d.id)).toBe(true);
+    expect(completion.choices[0]!.message.tool_calls).toEqual([{ id: "call_p", type: "custom", custom: { name: "apply_patch", input: "*** Begin Patch" } }]);
     expect(completion.choices[0]!.finish_reason).toBe("tool_calls");
   });
 

@@ -8,6 +8,9 @@ import type { UpstreamStream } from "../../upstream/client.js";
 import type { ServerContext } from "../context.js";
 import { nodeOf } from "../node.js";
 
+/** Names the reasoning effort an answer was made with. */
+export const EFFORT_HEADER = "x-codex-proxy-reasoning-effort";
+
 type Handler = (event: H3Event) => unknown;
 
 /** Register a `/v1/...` route under both paths: some clients leave out the `/v1` prefix. */
@@ -55,6 +58,9 @@ export async function openUpstream(
   tctx: TranslateContext,
   requestedModel: string,
 ): Promise<UpstreamStream> {
+  // the effort may differ from the one asked for (clamped to the model's), so every answer names it
+  const effort = request.reasoning?.effort;
+  if (effort) event.res.headers.set(EFFORT_HEADER, effort);
   try {
     return await ctx.upstream.createResponse(request, { signal: requestSignal(event, ctx), sessionId: request.prompt_cache_key });
   } catch (error) {

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ResponsesEvent, ResponsesUsage } from "../responses/types.js";
+import { REASONING_SEPARATOR, ReasoningParts } from "../reasoning.js";
 
 export type AnthropicEvent = { type: string } & Record<string, unknown>;
 type StopReason = "end_turn" | "tool_use" | "max_tokens" | "refusal";
@@ -40,7 +41,7 @@ export class AnthropicStreamTranslator {
   #next = 0;
   #open?: OpenBlock;
   #sawTool = false;
-  #summaryPart = -1;
+  #parts = new ReasoningParts();
   #done = new Set<string>();
   stopReason: StopReason | undefined;
   usage: AnthropicUsage | undefined;
@@ -64,10 +65,11 @@ export class AnthropicStreamTranslator {
     switch (event.type) {
       case "response.reasoning_summary_text.delta": {
         if (!this.thinking || !event.delta) break;
-        const part = Number(event.summary_index ?? 0);
-        const sep = this.#open?.kind === "thinking" && part !== this.#summaryPart ? "\n\n" : "";
-        this.#summaryPart = part;
-        this.#ensure("thinking", String(event.item_id), out);
+        // one thinking block per reasoning item; its summary parts separated inside it
+        const key = String(event.item_id);
+        if (this.#open?.kind !== "thinking" || this.#open.key !== key) this.#parts.reset();
+        const sep = this.#parts.before(`${key}#${Number(event.summary_index ?? 0)}`);
+        this.#ensure("thinking", key, out);
         out.push(this.#delta({ type: "thinking_delta", thinking: sep + String(event.delta) }));
         break;
       }
@@ -134,7 +136,7 @@ export class AnthropicStreamTranslator {
       this.#close(out);
     } else if (item.type === "reasoning" && this.thinking) {
       if (this.#open?.kind !== "thinking" || this.#open.key !== key) {
-        const text = ((item.summary as Record<string, unknown>[] | undefined) ?? []).map((s) => String(s.text ?? "")).join("\n\n");
+        const text = ((item.summary as Record<string, unknown>[] | undefined) ?? []).map((s) => String(s.text ?? "")).join(REASONING_SEPARATOR);
         if (!text) return;
         this.#ensure("thinking", key, out);
         out.push(this.#delta({ type: "thinking_delta", thinking: text }));

@@ -40,8 +40,10 @@ export class OllamaStream {
     }
     for (const tc of d.tool_calls ?? []) {
       const call = (this.#calls[tc.index] ??= { name: "", args: "" });
-      if (tc.function.name) call.name = tc.function.name;
-      call.args += tc.function.arguments;
+      // Ollama has only function calls: a freeform call's text input goes in as its arguments
+      const fn = "function" in tc ? tc.function : { name: tc.custom.name, arguments: tc.custom.input };
+      if (fn.name) call.name = fn.name;
+      call.args += fn.arguments;
     }
     if (choice.finish_reason) this.#finish = choice.finish_reason;
     return out;

@@ -1,6 +1,11 @@
 import type { ChatUsage } from "../usage.js";
 import type { ChatChunk, FinishReason } from "./stream.js";
 
+/** A function call, or a freeform (`custom`) tool call with text input. */
+export type ToolCall =
+  | { id: string; type: "function"; function: { name: string; arguments: string } }
+  | { id: string; type: "custom"; custom: { name: string; input: string } };
+
 export interface ChatCompletion {
   id: string;
   object: "chat.completion";
@@ -13,7 +18,7 @@ export interface ChatCompletion {
       content: string | null;
       refusal: string | null;
       reasoning_content?: string;
-      tool_calls?: { id: string; type: "function"; function: { name: string; arguments: string } }[];
+      tool_calls?: ToolCall[];
     };
     finish_reason: FinishReason;
     logprobs: null;
@@ -28,7 +33,7 @@ export function aggregateChatChunks(chunks: ChatChunk[], usage: ChatUsage): Chat
   let reasoning = "";
   let refusal = "";
   let finish: FinishReason = "stop";
-  const calls: { id: string; type: "function"; function: { name: string; arguments: string } }[] = [];
+  const calls: ToolCall[] = [];
   for (const chunk of chunks) {
     const choice = chunk.choices[0];
     if (!choice) continue;
@@ -37,10 +42,15 @@ export function aggregateChatChunks(chunks: ChatChunk[], usage: ChatUsage): Chat
     if (d.reasoning_content) reasoning += d.reasoning_content;
     if (d.refusal) refusal += d.refusal;
     for (const tc of d.tool_calls ?? []) {
-      const call = (calls[tc.index] ??= { id: "", type: "function", function: { name: "", arguments: "" } });
+      const call = (calls[tc.index] ??= "custom" in tc ? { id: "", type: "custom", custom: { name: "", input: "" } } : { id: "", type: "function", function: { name: "", arguments: "" } });
       if (tc.id) call.id = tc.id;
-      if (tc.function.name) call.function.name = tc.function.name;
-      call.function.arguments += tc.function.arguments;
+      if (call.type === "custom" && "custom" in tc) {
+        if (tc.custom.name) call.custom.name = tc.custom.name;
+        call.custom.input += tc.custom.input;
+      } else if (call.type === "function" && "function" in tc) {
+        if (tc.function.name) call.function.name = tc.function.name;
+        call.function.arguments += tc.function.arguments;
+      }
     }
     if (choice.finish_reason) finish = choice.finish_reason;
   }

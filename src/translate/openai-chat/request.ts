@@ -2,6 +2,8 @@ import { InvalidRequestError, expectType } from "../errors.js";
 import { buildResponsesRequest, type TranslateContext } from "../responses/build.js";
 import type { InputItem, ReasoningFormat, ResponsesRequest } from "../responses/types.js";
 import { REASONING_FORMATS } from "../responses/types.js";
+import { stripThinkBlocks } from "../reasoning.js";
+import { chatToolChoice, chatTools, legacyFunctionChoice } from "./tools.js";
 
 export interface ChatTranslation {
   request: ResponsesRequest;
@@ -25,11 +27,16 @@ export function chatToResponses(body: unknown, ctx: TranslateContext, formatOver
   if (req.n !== undefined && req.n !== null && req.n !== 1) {
     throw new InvalidRequestError("Only one choice per request is supported (`n` must be 1)", "n", "unsupported_value");
   }
-  const reasoningFormat = pickFormat(req.reasoning_format ?? formatOverride, ctx.defaults.format);
+  const textFormat = responseFormat(req.response_format);
+  // `<think>…</think>{json}` does not parse: a JSON answer shows its reasoning beside the content, never in it
+  const asked = pickFormat(req.reasoning_format ?? formatOverride, ctx.defaults.format);
+  const reasoningFormat = textFormat && asked === "think-tags" ? "reasoning_content" : asked;
 
   const instructions: string[] = [];
   const input: InputItem[] = [];
   const legacyCalls: { id: string; name: string }[] = [];
+  /** ids of freeform tool calls in the history: their results go back as `custom_tool_call_output` */
+  const customCalls = new Set<string>();
   messages.forEach((raw, i) => {
     const param = `messages[${i}]`;
     expectType(raw, "object", param);
@@ -43,13 +50,14 @@ export function chatToResponses(body: unknown, ctx: TranslateContext, formatOver
         input.push({ type: "message", role: "user", content: userContent(msg.content, `${param}.content`) });
         break;
       case "assistant":
-        input.push(...assistantItems(msg, param, legacyCalls));
+        input.push(...assistantItems(msg, param, legacyCalls, customCalls));
         break;
       case "tool": {
         if (typeof msg.tool_call_id !== "string" || !msg.tool_call_id) {
           throw new InvalidRequestError("`tool_call_id` is required on tool messages", `${param}.tool_call_id`, "missing_required_parameter");
         }
-        input.push({ type: "function_call_output", call_id: msg.tool_call_id, output: toolOutput(msg.content, `${param}.content`) });
+        const type = customCalls.has(msg.tool_call_id) ? "custom_tool_call_output" : "function_call_output";
+        input.push({ type, call_id: msg.tool_call_id, output: toolOutput(msg.content, `${param}.content`) });
         break;
       }
       case "function": {
@@ -82,7 +90,7 @@ export function chatToResponses(body: unknown, ctx: TranslateContext, formatOver
         { value: reasoningObj?.effort, param: "reasoning.effort" },
       ],
       summary: reasoningFormat === "none" ? "none" : typeof reasoningObj?.summary === "string" ? reasoningObj.summary : undefined,
-      textFormat: responseFormat(req.response_format),
+      textFormat,
       verbosity: req.verbosity,
       cacheKey: req.prompt_cache_key ?? req.user,
       serviceTier: req.service_tier,
@@ -156,12 +164,10 @@ function contentPart(part: unknown, param: string): Record<string, unknown> {
   }
 }
 
-const THINK_BLOCK = /^\s*<think>[\s\S]*?<\/think>\s*/;
-
-function assistantItems(msg: Record<string, unknown>, param: string, legacyCalls: { id: string; name: string }[]): InputItem[] {
+function assistantItems(msg: Record<string, unknown>, param: string, legacyCalls: { id: string; name: string }[], customCalls: Set<string>): InputItem[] {
   const items: InputItem[] = [];
   // reasoning the proxy streamed as <think> comes back in the history: it is not the answer, so drop it
-  const text = textOf(msg.content, `${param}.content`).replace(THINK_BLOCK, "");
+  const text = stripThinkBlocks(textOf(msg.content, `${param}.content`));
   if (text) items.push({ type: "message", role: "assistant", content: [{ type: "output_text", text }] });
   if (msg.tool_calls !== undefined && msg.tool_calls !== null) {
     expectType(msg.tool_calls, "array", `${param}.tool_calls`);
@@ -171,8 +177,12 @@ function assistantItems(msg: Record<string, unknown>, param: string, legacyCalls
       const call = raw as Record<string, unknown>;
       if (typeof call.id !== "string" || !call.id) throw new InvalidRequestError(`\`${p}.id\` is required`, `${p}.id`, "missing_required_parameter");
       if (call.type === "custom") {
-        const custom = (call.custom ?? {}) as Record<string, unknown>;
-        items.push({ type: "custom_tool_call", call_id: call.id, name: String(custom.name ?? ""), input: String(custom.input ?? "") });
+        expectType(call.custom, "object", `${p}.custom`);
+        const custom = call.custom as Record<string, unknown>;
+        if (typeof custom.name !== "string" || !custom.name) throw new InvalidRequestError(`\`${p}.custom.name\` is required`, `${p}.custom.name`, "missing_required_parameter");
+        if (typeof custom.input !== "string") throw new InvalidRequestError(`\`${p}.custom.input\` must be a string`, `${p}.custom.input`, "invalid_type");
+        customCalls.add(call.id);
+        items.push({ type: "custom_tool_call", call_id: call.id, name: custom.name, input: custom.input });
         return;
       }
       const fn = (call.function ?? {}) as Record<string, unknown>;
@@ -197,79 +207,6 @@ function toolOutput(content: unknown, param: string): string | Record<string, un
   if (!Array.isArray(content)) return JSON.stringify(content);
   const parts = content.map((part, i) => contentPart(part, `${param}[${i}]`));
   return parts.every((p) => p.type === "input_text") ? parts.map((p) => p.text).join("") : parts;
-}
-
-function chatTools(tools: unknown, functions: unknown): Record<string, unknown>[] | undefined {
-  const out: Record<string, unknown>[] = [];
-  if (tools !== undefined && tools !== null) {
-    expectType(tools, "array", "tools");
-    (tools as unknown[]).forEach((raw, i) => {
-      const param = `tools[${i}]`;
-      expectType(raw, "object", param);
-      const tool = raw as Record<string, unknown>;
-      if (tool.type === "function") {
-        out.push(functionTool(tool.function, `${param}.function`));
-      } else if (tool.type === "custom") {
-        const custom = (tool.custom ?? {}) as Record<string, unknown>;
-        if (typeof custom.name !== "string") throw new InvalidRequestError(`\`${param}.custom.name\` is required`, `${param}.custom.name`, "missing_required_parameter");
-        out.push({ type: "custom", name: custom.name, ...(custom.description ? { description: custom.description } : {}), ...(custom.format ? { format: custom.format } : {}) });
-      } else {
-        throw new InvalidRequestError(`Unsupported tool type ${JSON.stringify(tool.type)}: use "function"`, `${param}.type`, "invalid_value");
-      }
-    });
-  }
-  if (Array.isArray(functions)) functions.forEach((fn, i) => out.push(functionTool(fn, `functions[${i}]`)));
-  return out.length ? out : undefined;
-}
-
-/** `{type:"function",function:{name,…}}` → the flat Responses shape `{type:"function",name,…}`. */
-function functionTool(fn: unknown, param: string): Record<string, unknown> {
-  expectType(fn, "object", param);
-  const f = fn as Record<string, unknown>;
-  if (typeof f.name !== "string" || !f.name) throw new InvalidRequestError(`\`${param}.name\` is required`, `${param}.name`, "missing_required_parameter");
-  const tool: Record<string, unknown> = { type: "function", name: f.name, parameters: f.parameters ?? { type: "object", properties: {} } };
-  if (typeof f.description === "string") tool.description = f.description;
-  tool.strict = f.strict === true;
-  return tool;
-}
-
-function chatToolChoice(choice: unknown): unknown {
-  if (choice === undefined || choice === null) return undefined;
-  if (choice === "auto" || choice === "none" || choice === "required") return choice;
-  if (typeof choice === "object") {
-    const c = choice as Record<string, unknown>;
-    const name = (c.function as Record<string, unknown> | undefined)?.name ?? c.name;
-    if ((c.type === "function" || c.type === undefined) && typeof name === "string") return { type: "function", name };
-    if (c.type === "custom" && typeof (c.custom as Record<string, unknown>)?.name === "string") {
-      return { type: "custom", name: (c.custom as Record<string, unknown>).name };
-    }
-    if (c.type === "allowed_tools") {
-      const allowed = (c.allowed_tools ?? c) as Record<string, unknown>;
-      const tools = Array.isArray(allowed.tools) ? allowed.tools : [];
-      return {
-        type: "allowed_tools",
-        mode: allowed.mode === "required" ? "required" : "auto",
-        tools: tools.map((t) => {
-          const tool = t as Record<string, unknown>;
-          return { type: "function", name: (tool.function as Record<string, unknown> | undefined)?.name ?? tool.name };
-        }),
-      };
-    }
-  }
-  throw new InvalidRequestError(
-    '`tool_choice` must be "auto", "none", "required" or {"type":"function","function":{"name":…}}',
-    "tool_choice",
-    "invalid_value",
-  );
-}
-
-function legacyFunctionChoice(choice: unknown): unknown {
-  if (choice === undefined || choice === null) return undefined;
-  if (choice === "auto" || choice === "none") return choice;
-  if (typeof choice === "object" && typeof (choice as Record<string, unknown>).name === "string") {
-    return { type: "function", function: { name: (choice as Record<string, unknown>).name } };
-  }
-  return choice;
 }
 
 function responseFormat(format: unknown): Record<string, unknown> | undefined {

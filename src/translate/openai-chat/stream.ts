@@ -1,14 +1,13 @@
 import type { ReasoningFormat, ResponsesEvent, ResponsesUsage } from "../responses/types.js";
 import { toChatUsage, type ChatUsage } from "../usage.js";
+import { REASONING_SEPARATOR, ReasoningParts, THINK_CLOSE, THINK_OPEN } from "../reasoning.js";
 
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
 
-export interface ToolCallDelta {
-  index: number;
-  id?: string;
-  type?: "function";
-  function: { name?: string; arguments: string };
-}
+/** A function call's delta, or a freeform (`custom`) tool call's, whose input is plain text. */
+export type ToolCallDelta =
+  | { index: number; id?: string; type?: "function"; function: { name?: string; arguments: string } }
+  | { index: number; id?: string; type?: "custom"; custom: { name?: string; input: string } };
 
 export interface ChatDelta {
   role?: "assistant";
@@ -39,6 +38,7 @@ export interface ChatStreamOptions {
 
 interface CallState {
   index: number;
+  custom: boolean;
   args: string;
 }
 
@@ -51,7 +51,8 @@ export class ChatStreamTranslator {
   readonly #o: ChatStreamOptions;
   #started = false;
   #thinkOpen = false;
-  #reasoningPart = -1;
+  #contentSent = false;
+  #parts = new ReasoningParts();
   #calls = new Map<string, CallState>();
   #textItems = new Set<string>();
   #reasoningItems = new Set<string>();
@@ -78,7 +79,7 @@ export class ChatStreamTranslator {
         break;
       case "response.reasoning_summary_text.delta":
         this.#reasoningItems.add(String(event.item_id));
-        this.#reasoning(String(event.delta ?? ""), Number(event.summary_index ?? 0), out);
+        this.#reasoning(String(event.delta ?? ""), `${String(event.item_id)}#${Number(event.summary_index ?? 0)}`, out);
         break;
       case "response.output_text.delta":
         this.#textItems.add(String(event.item_id));
@@ -91,12 +92,10 @@ export class ChatStreamTranslator {
       case "response.output_item.added":
         this.#itemAdded(event.item as Record<string, unknown>, event, out);
         break;
-      case "response.function_call_arguments.delta": {
+      case "response.function_call_arguments.delta":
+      case "response.custom_tool_call_input.delta": {
         const call = this.#call(event);
-        if (call && event.delta) {
-          call.args += String(event.delta);
-          out.push(this.#chunk({ tool_calls: [{ index: call.index, function: { arguments: String(event.delta) } }] }));
-        }
+        if (call && event.delta) this.#callDelta(call, String(event.delta), out);
         break;
       }
       case "response.output_item.done":
@@ -120,29 +119,32 @@ export class ChatStreamTranslator {
     };
   }
 
-  #reasoning(text: string, part: number, out: ChatChunk[]): void {
+  /** Reasoning text of one summary part (`key`: item id and summary index), separated from the part before. */
+  #reasoning(text: string, key: string, out: ChatChunk[]): void {
     if (!text || this.#o.reasoningFormat === "none") return;
-    // separate summary parts the way the backend's own UI does
-    const sep = this.#reasoningPart >= 0 && part !== this.#reasoningPart ? "\n\n" : "";
-    this.#reasoningPart = part;
     if (this.#o.reasoningFormat === "reasoning_content") {
-      out.push(this.#chunk({ reasoning_content: sep + text }));
+      out.push(this.#chunk({ reasoning_content: this.#parts.before(key) + text }));
       return;
     }
-    const open = this.#thinkOpen ? "" : "<think>\n";
+    // reasoning after text (several reasoning items in one answer) is a block of its own, where it happened
+    if (!this.#thinkOpen) this.#parts.reset();
+    const open = this.#thinkOpen ? "" : (this.#contentSent ? REASONING_SEPARATOR : "") + THINK_OPEN;
     this.#thinkOpen = true;
-    out.push(this.#chunk({ content: open + sep + text }));
+    this.#contentSent = true;
+    out.push(this.#chunk({ content: open + this.#parts.before(key) + text }));
   }
 
   #closeThink(out: ChatChunk[]): void {
     if (!this.#thinkOpen) return;
     this.#thinkOpen = false;
-    out.push(this.#chunk({ content: "\n</think>\n\n" }));
+    out.push(this.#chunk({ content: THINK_CLOSE }));
   }
 
   #text(text: string, out: ChatChunk[]): void {
     this.#closeThink(out);
-    if (text) out.push(this.#chunk({ content: text }));
+    if (!text) return;
+    this.#contentSent = true;
+    out.push(this.#chunk({ content: text }));
   }
 
   #key(item: Record<string, unknown> | undefined, event: ResponsesEvent): string {
@@ -155,15 +157,23 @@ export class ChatStreamTranslator {
 
   #startCall(item: Record<string, unknown>, event: ResponsesEvent, out: ChatChunk[]): CallState {
     this.#closeThink(out);
-    const state: CallState = { index: new Set(this.#calls.values()).size, args: "" };
+    const state: CallState = { index: new Set(this.#calls.values()).size, custom: item.type === "custom_tool_call", args: "" };
     this.#calls.set(this.#key(item, event), state);
     if (event.output_index !== undefined) this.#calls.set(`#${event.output_index}`, state);
-    out.push(
-      this.#chunk({
-        tool_calls: [{ index: state.index, id: String(item.call_id ?? item.id), type: "function", function: { name: String(item.name ?? ""), arguments: "" } }],
-      }),
-    );
+    const id = String(item.call_id ?? item.id);
+    const name = String(item.name ?? "");
+    // a freeform tool call answers in the client's own shape: `custom: {name, input}`
+    const first: ToolCallDelta = state.custom
+      ? { index: state.index, id, type: "custom", custom: { name, input: "" } }
+      : { index: state.index, id, type: "function", function: { name, arguments: "" } };
+    out.push(this.#chunk({ tool_calls: [first] }));
     return state;
+  }
+
+  #callDelta(call: CallState, text: string, out: ChatChunk[]): void {
+    call.args += text;
+    const delta: ToolCallDelta = call.custom ? { index: call.index, custom: { input: text } } : { index: call.index, function: { arguments: text } };
+    out.push(this.#chunk({ tool_calls: [delta] }));
   }
 
   #itemAdded(item: Record<string, unknown> | undefined, event: ResponsesEvent, out: ChatChunk[]): void {
@@ -176,10 +186,7 @@ export class ChatStreamTranslator {
     if (item.type === "function_call" || item.type === "custom_tool_call") {
       const state = this.#calls.get(this.#key(item, event)) ?? this.#startCall(item, event, out);
       const full = String((item.type === "function_call" ? item.arguments : item.input) ?? "");
-      if (full.length > state.args.length && full.startsWith(state.args)) {
-        out.push(this.#chunk({ tool_calls: [{ index: state.index, function: { arguments: full.slice(state.args.length) } }] }));
-        state.args = full;
-      }
+      if (full.length > state.args.length && full.startsWith(state.args)) this.#callDelta(state, full.slice(state.args.length), out);
     } else if (item.type === "message" && !this.#textItems.has(String(item.id))) {
       const text = ((item.content as Record<string, unknown>[] | undefined) ?? [])
         .map((c) => (c.type === "output_text" ? String(c.text ?? "") : ""))
@@ -187,7 +194,7 @@ export class ChatStreamTranslator {
       this.#text(text, out);
     } else if (item.type === "reasoning" && !this.#reasoningItems.has(String(item.id))) {
       const parts = (item.summary as Record<string, unknown>[] | undefined) ?? [];
-      parts.forEach((p, i) => this.#reasoning(String(p.text ?? ""), i, out));
+      parts.forEach((p, i) => this.#reasoning(String(p.text ?? ""), `${String(item.id)}#${i}`, out));
     }
   }
 

@@ -17,7 +17,7 @@ export interface TranslateContext {
     effort?: string;
     /** `--reasoning-summary` @default "auto" */
     summary: string;
-    /** `--reasoning-format` @default "think-tags" */
+    /** `--reasoning-format` @default "reasoning_content" */
     format: ReasoningFormat;
     /** used when a request names no model (`--default-model`) */
     model?: string;
