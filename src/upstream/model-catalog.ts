@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "../atomic-write.js";
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { BUNDLED_MODELS, type ModelInfo } from "./models.js";
@@ -79,10 +79,7 @@ export class ModelCatalog {
   #writeDisk(snapshot: CatalogSnapshot): void {
     if (!this.#o.cachePath) return;
     try {
-      mkdirSync(dirname(this.#o.cachePath), { recursive: true, mode: 0o700 });
-      const tmp = `${this.#o.cachePath}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ fetchedAt: snapshot.fetchedAt, models: snapshot.models }, null, 2), { mode: 0o600 });
-      renameSync(tmp, this.#o.cachePath);
+      writeFileAtomic(this.#o.cachePath, JSON.stringify({ fetchedAt: snapshot.fetchedAt, models: snapshot.models }, null, 2));
     } catch (error) {
       this.#o.logger?.debug(`Could not cache the model list: ${errorMessage(error)}`);
     }

@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "../atomic-write.js";
 import type { Logger } from "../logger.js";
 import type { RateLimitSnapshot } from "./rate-limits.js";
 
@@ -39,10 +39,7 @@ export class UsageStore {
     this.#writeTimer = undefined;
     if (!this.latest) return;
     try {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-      const tmp = `${this.path}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(this.latest, null, 2), { mode: 0o600 });
-      renameSync(tmp, this.path);
+      writeFileAtomic(this.path, JSON.stringify(this.latest, null, 2));
     } catch (error) {
       this.logger?.debug(`Could not save usage limits: ${(error as Error).message}`);
     }

@@ -1,8 +1,11 @@
+import { readFileSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { request } from "node:http";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
-import { cliEnv, runCli } from "../helpers/cli.js";
+import { cliEnv, runCli, tempDir } from "../helpers/cli.js";
 import { signedInConfigDir, startServe, type ServeHandle } from "../helpers/serve.js";
+import { waitFor } from "../helpers/wait.js";
 
 let fake: FakeBackend;
 beforeAll(async () => {
@@ -167,5 +170,23 @@ describe("API keys", () => {
     expect(list.code).toBe(2);
     expect(list.stderr).toContain("key #2 of CODEX_PROXY_API_KEY is empty");
     expect(list.stderr).not.toContain("first-key");
+  });
+});
+
+describe("the config dir", () => {
+  it("a link planted where a temp file could be expected is never followed", async () => {
+    const serve = await startServe(fake);
+    try {
+      const outside = join(tempDir(), "precious.txt");
+      writeFileSync(outside, "keep me");
+      // the names the usage and model caches once wrote through: `<file>.<pid>.tmp`
+      for (const file of ["usage.json", "models.json"]) symlinkSync(outside, join(serve.configDir, `${file}.${serve.run.child.pid}.tmp`));
+      const res = await fetch(`${serve.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(families[0]!.body) });
+      expect(res.status).toBe(200);
+      await waitFor(() => existsSync(join(serve.configDir, "usage.json")), { what: "usage.json to be written" });
+      expect(readFileSync(outside, "utf8")).toBe("keep me");
+    } finally {
+      await serve.stop();
+    }
   });
 });
