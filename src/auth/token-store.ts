@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Conf from "conf";
 import { CliError, errorMessage } from "../errors.js";
@@ -79,10 +79,53 @@ export class TokenStore {
     registerSecret(auth.tokens.refresh_token);
     this.#ensureDir();
     try {
-      this.#open().store = auth;
+      this.#open().store = auth; // conf writes a fsynced temp file and renames it into place
+      syncDir(this.dir); // and the rename itself survives a crash
     } catch (error) {
       throw new CliError(`Cannot write the token store ${this.path}: ${describeReadError(error)}`);
     }
+  }
+
+  /**
+   * A process killed between writing the temp file and renaming it over `auth.json` leaves the only copy of a
+   * rotated refresh token in `auth.json.tmp-*`. Put the newest complete one newer than `auth.json` in place and
+   * drop the older leftovers. Call it holding the refresh lock (the only writer then is a `login`).
+   * Returns whether it replaced `auth.json`.
+   */
+  recover(): boolean {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir).filter((name) => name.startsWith(TEMP_PREFIX));
+    } catch {
+      return false;
+    }
+    if (!names.length) return false;
+    const current = this.mtimeMs() ?? -Infinity;
+    let best: { path: string; mtime: number } | undefined;
+    for (const name of names) {
+      const path = join(this.dir, name);
+      let mtime: number;
+      try {
+        mtime = statSync(path).mtimeMs;
+        if (mtime > current && (!best || mtime > best.mtime) && holdsTokens(readFileSync(path, "utf8"))) best = { path, mtime };
+      } catch {
+        continue; // gone meanwhile
+      }
+    }
+    if (best) {
+      renameSync(best.path, this.path);
+      syncDir(this.dir);
+    }
+    const settled = this.mtimeMs() ?? Infinity;
+    for (const name of names) {
+      const path = join(this.dir, name);
+      try {
+        if (statSync(path).mtimeMs <= settled) rmSync(path, { force: true });
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return best !== undefined;
   }
 
   /** Move a corrupt file aside (so `login` can write a fresh one without losing it); returns the new name. */
@@ -128,6 +171,31 @@ export class TokenStore {
       accessPropertiesByDotNotation: false,
     });
     return this.#conf;
+  }
+}
+
+/** conf (through `atomically`) writes `auth.json.tmp-<time><random>` before renaming it */
+const TEMP_PREFIX = "auth.json.tmp-";
+
+/** A complete store: a half-written temp file fails to parse. */
+function holdsTokens(text: string): boolean {
+  try {
+    const tokens = (JSON.parse(text) as Partial<StoredAuth>).tokens;
+    return [tokens?.id_token, tokens?.access_token, tokens?.refresh_token].every((t) => typeof t === "string" && t.length > 0);
+  } catch {
+    return false;
+  }
+}
+
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // not supported here (Windows): the rename is still atomic
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
