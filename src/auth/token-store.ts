@@ -93,39 +93,34 @@ export class TokenStore {
    * Returns whether it replaced `auth.json`.
    */
   recover(): boolean {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir).filter((name) => name.startsWith(TEMP_PREFIX));
-    } catch {
-      return false;
-    }
-    if (!names.length) return false;
-    const current = this.mtimeMs() ?? -Infinity;
-    let best: { path: string; mtime: number } | undefined;
-    for (const name of names) {
-      const path = join(this.dir, name);
-      let mtime: number;
-      try {
-        mtime = statSync(path).mtimeMs;
-        if (mtime > current && (!best || mtime > best.mtime) && holdsTokens(readFileSync(path, "utf8"))) best = { path, mtime };
-      } catch {
-        continue; // gone meanwhile
-      }
+    const current = version(this.path);
+    if (!current) return false; // signed out (`logout` removes the leftovers too): nothing to bring back
+    const leftovers = this.#leftovers();
+    let best: { path: string; at: Version } | undefined;
+    for (const path of leftovers) {
+      const at = version(path);
+      if (at?.complete && newer(at, current) && (!best || newer(at, best.at))) best = { path, at };
     }
     if (best) {
       renameSync(best.path, this.path);
       syncDir(this.dir);
     }
-    const settled = this.mtimeMs() ?? Infinity;
-    for (const name of names) {
-      const path = join(this.dir, name);
-      try {
-        if (statSync(path).mtimeMs <= settled) rmSync(path, { force: true });
-      } catch {
-        // gone meanwhile
-      }
+    const settled = best?.at ?? current;
+    for (const path of leftovers) {
+      const at = version(path);
+      if (at && !newer(at, settled)) rmSync(path, { force: true });
     }
     return best !== undefined;
+  }
+
+  #leftovers(): string[] {
+    try {
+      return readdirSync(this.dir)
+        .filter((name) => name.startsWith(TEMP_PREFIX))
+        .map((name) => join(this.dir, name));
+    } catch {
+      return [];
+    }
   }
 
   /** Move a corrupt file aside (so `login` can write a fresh one without losing it); returns the new name. */
@@ -144,6 +139,7 @@ export class TokenStore {
       return false;
     }
     rmSync(this.path, { force: true });
+    for (const path of this.#leftovers()) rmSync(path, { force: true });
     return true;
   }
 
@@ -177,14 +173,33 @@ export class TokenStore {
 /** conf (through `atomically`) writes `auth.json.tmp-<time><random>` before renaming it */
 const TEMP_PREFIX = "auth.json.tmp-";
 
-/** A complete store: a half-written temp file fails to parse. */
-function holdsTokens(text: string): boolean {
+interface Version {
+  mtime: number;
+  lastRefresh: number;
+  /** a half-written temp file is not */
+  complete: boolean;
+}
+
+/** When a store file was written: its mtime, then the refresh time inside (for file systems with coarse mtimes). */
+function version(path: string): Version | undefined {
   try {
-    const tokens = (JSON.parse(text) as Partial<StoredAuth>).tokens;
-    return [tokens?.id_token, tokens?.access_token, tokens?.refresh_token].every((t) => typeof t === "string" && t.length > 0);
+    const mtime = statSync(path).mtimeMs;
+    let auth: Partial<StoredAuth> | undefined;
+    try {
+      auth = JSON.parse(readFileSync(path, "utf8")) as Partial<StoredAuth>;
+    } catch {
+      auth = undefined;
+    }
+    const tokens = auth?.tokens;
+    const complete = [tokens?.id_token, tokens?.access_token, tokens?.refresh_token].every((t) => typeof t === "string" && t.length > 0);
+    return { mtime, lastRefresh: Date.parse(auth?.last_refresh ?? "") || 0, complete };
   } catch {
-    return false;
+    return undefined; // gone meanwhile
   }
+}
+
+function newer(a: Version, b: Version): boolean {
+  return a.mtime > b.mtime || (a.mtime === b.mtime && a.lastRefresh > b.lastRefresh);
 }
 
 function syncDir(dir: string): void {
