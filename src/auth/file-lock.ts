@@ -36,8 +36,8 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       };
     }
     const holder = readHolder(path);
-    if (holder !== undefined && !holderAlive(path, holder, maxHoldMs)) takeOver(path, holder, maxHoldMs);
-    else await sleep(20 + Math.random() * 30);
+    const dead = holder !== undefined && !holderAlive(path, holder, maxHoldMs);
+    if (!dead || !takeOver(path, holder, maxHoldMs)) await sleep(20 + Math.random() * 30);
   }
 }
 
@@ -72,15 +72,17 @@ function readHolder(path: string): string | undefined {
   }
 }
 
-function removeIf(path: string, content: string): void {
-  if (readHolder(path) === content) rmSync(path, { force: true });
+function removeIf(path: string, content: string): boolean {
+  if (readHolder(path) !== content) return false;
+  rmSync(path, { force: true });
+  return true;
 }
 
 /**
  * Remove the dead holder's lock and nothing else. Two waiters may find the same dead holder: they take turns
  * through a second lock, and each removes the lock only if it still holds the dead holder's own content.
  */
-function takeOver(path: string, dead: string, maxHoldMs: number): void {
+function takeOver(path: string, dead: string, maxHoldMs: number): boolean {
   const breaker = `${path}.break`;
   const me = `${process.pid} ${hostname()} ${randomBytes(8).toString("hex")}`;
   const got = tryCreate(breaker, me);
@@ -88,11 +90,11 @@ function takeOver(path: string, dead: string, maxHoldMs: number): void {
     // a waiter killed inside the few lines below leaves the breaker behind
     const holder = readHolder(breaker);
     if (holder !== undefined && !holderAlive(breaker, holder, maxHoldMs)) removeIf(breaker, holder);
-    return;
+    return false;
   }
-  if (got === "gone") return;
+  if (got === "gone") return false;
   try {
-    removeIf(path, dead);
+    return removeIf(path, dead);
   } finally {
     removeIf(breaker, me);
   }

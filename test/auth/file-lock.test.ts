@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { acquireLock } from "../../src/auth/file-lock.js";
 import { tempDir } from "../helpers/cli.js";
@@ -37,6 +37,16 @@ describe("acquireLock", () => {
       }),
     );
     expect(most).toBe(1);
+  });
+
+  it("a take-over left half-done by a killed waiter does not block the next one", async () => {
+    const path = join(tempDir(), "auth.json.lock");
+    writeFileSync(path, `${await deadPid()} ${hostname()} 0123456789abcdef`);
+    writeFileSync(`${path}.break`, `${await deadPid()} ${hostname()} fedcba9876543210`);
+    const release = await acquireLock(path);
+    expect(readFileSync(path, "utf8")).toContain(`${process.pid} `);
+    release();
+    expect(readdirSync(dirname(path))).toEqual([]);
   });
 
   it("a lock naming this very PID but not held by it is a dead process's (the PID was reused)", async () => {
