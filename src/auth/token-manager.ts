@@ -88,6 +88,10 @@ export class TokenManager {
    * Resolves once no refresh is running. A caller that stopped waiting (doctor's time limit) must not end the
    * process or close the HTTP client before then: the issuer may have rotated the token, and it must be saved.
    */
+  get refreshing(): boolean {
+    return this.#refreshing !== undefined;
+  }
+
   async settled(): Promise<void> {
     while (this.#refreshing) await this.#refreshing.catch(() => {});
   }

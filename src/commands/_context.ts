@@ -90,6 +90,7 @@ export class CommandContext {
 
   async close(): Promise<void> {
     this.#usage?.flush();
+    if (this.#managers.some((m) => m.refreshing)) this.logger.info("Waiting for the token refresh to finish, so that the new token is saved…");
     await Promise.all(this.#managers.map((m) => m.settled()));
     // destroy, not close: a command is done, and close() would wait for a hung request
     await this.#dispatcher?.destroy();

@@ -70,6 +70,7 @@ describe("one login, several processes", () => {
     const out = await runCli(["doctor", "--json", "--timeout", "1s"], envFor(configDir));
     const checks = (JSON.parse(out.stdout) as { checks: { name: string; status: string; detail: string }[] }).checks;
     expect(checks.find((c) => c.name === "Token refresh")).toMatchObject({ status: "fail", detail: "no answer within 1s" });
+    expect(out.stderr).toContain("Waiting for the token refresh to finish");
     expect(fake.issuer.refreshTokens.get(refreshToken)).toBe("used");
     const saved = storedRefreshToken(configDir);
     expect(saved).not.toBe(refreshToken);
