@@ -84,6 +84,18 @@ export class TokenManager {
     return toAccessToken(await this.#refreshShared(this.#load().tokens.access_token));
   }
 
+  /**
+   * Resolves once no refresh is running. A caller that stopped waiting (doctor's time limit) must not end the
+   * process or close the HTTP client before then: the issuer may have rotated the token, and it must be saved.
+   */
+  get refreshing(): boolean {
+    return this.#refreshing !== undefined;
+  }
+
+  async settled(): Promise<void> {
+    while (this.#refreshing) await this.#refreshing.catch(() => {});
+  }
+
   /** The current login, re-read when the file changed on disk. */
   #load(): StoredAuth {
     const now = Date.now();
@@ -117,32 +129,70 @@ export class TokenManager {
   async #refreshLocked(rejected: string): Promise<StoredAuth> {
     const release = await acquireLock(`${this.#store.path}.lock`);
     try {
+      this.#store.recover(); // a process killed while writing may have left the only live refresh token
       // another process may have refreshed (or logged in) while we waited for the lock
-      const disk = this.#store.read();
+      let disk: StoredAuth | undefined = this.#store.read();
       if (!disk) throw new NotSignedInError();
       if (disk.tokens.access_token !== rejected && !this.#isStale(disk)) {
         this.#logger?.debug("Using the token another codex-proxy process refreshed");
         return this.#remember(disk);
       }
-      const fresh = await this.#refreshWithRetry(disk.tokens.refresh_token);
-      const { accountId } = readAccountClaims(fresh.id_token ?? disk.tokens.id_token, fresh.access_token);
-      const next: StoredAuth = {
-        ...disk,
-        tokens: {
-          id_token: fresh.id_token ?? disk.tokens.id_token,
-          access_token: fresh.access_token ?? disk.tokens.access_token,
-          refresh_token: fresh.refresh_token ?? disk.tokens.refresh_token,
-          account_id: accountId ?? disk.tokens.account_id,
-        },
-        last_refresh: new Date(this.#now()).toISOString(),
-      };
-      this.#store.write(next); // persisted before anyone uses the new access token
-      this.refreshCount++;
-      this.#logger?.debug("Access token refreshed");
-      return this.#remember(next);
+      for (let tries = 1; ; tries++) {
+        const spent: string = disk.tokens.refresh_token;
+        let fresh: Partial<TokenSet>;
+        try {
+          fresh = await this.#refreshWithRetry(spent);
+        } catch (error) {
+          // a permanent error for a token someone else already replaced on disk: adopt theirs
+          const newer: StoredAuth | undefined = error instanceof ReloginRequiredError ? this.#newerOnDisk(spent) : undefined;
+          if (!newer || tries === 3) throw this.#markDead(error);
+          this.#logger?.debug("The refresh token was replaced on disk meanwhile; using the new one");
+          if (!this.#isStale(newer)) return this.#remember(newer);
+          disk = newer;
+          continue;
+        }
+        return this.#persist(disk, fresh);
+      }
     } finally {
       release();
     }
+  }
+
+  /** The login on disk (or left by a killed writer) when it holds another refresh token than `spent`. */
+  #newerOnDisk(spent: string): StoredAuth | undefined {
+    try {
+      this.#store.recover();
+      const disk = this.#store.read();
+      return disk && disk.tokens.refresh_token !== spent ? disk : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #markDead(error: unknown): unknown {
+    if (error instanceof ReloginRequiredError) {
+      this.#dead = { error, mtime: this.#store.mtimeMs() };
+      this.#auth = undefined;
+    }
+    return error;
+  }
+
+  #persist(disk: StoredAuth, fresh: Partial<TokenSet>): StoredAuth {
+    const { accountId } = readAccountClaims(fresh.id_token ?? disk.tokens.id_token, fresh.access_token);
+    const next: StoredAuth = {
+      ...disk,
+      tokens: {
+        id_token: fresh.id_token ?? disk.tokens.id_token,
+        access_token: fresh.access_token ?? disk.tokens.access_token,
+        refresh_token: fresh.refresh_token ?? disk.tokens.refresh_token,
+        account_id: accountId ?? disk.tokens.account_id,
+      },
+      last_refresh: new Date(this.#now()).toISOString(),
+    };
+    this.#store.write(next); // persisted before anyone uses the new access token
+    this.refreshCount++;
+    this.#logger?.debug("Access token refreshed");
+    return this.#remember(next);
   }
 
   #remember(auth: StoredAuth): StoredAuth {
@@ -158,10 +208,7 @@ export class TokenManager {
       } catch (error) {
         if (error instanceof OAuthError && error.permanent) {
           const reason = PERMANENT_REFRESH_ERRORS[error.code ?? ""] ?? `The issuer rejected the refresh token (${error.message})`;
-          const dead = new ReloginRequiredError(reason, error.code);
-          this.#dead = { error: dead, mtime: this.#store.mtimeMs() };
-          this.#auth = undefined;
-          throw dead;
+          throw new ReloginRequiredError(reason, error.code);
         }
         const delay = this.#retryDelaysMs[attempt];
         if (delay === undefined) throw new RefreshFailedError(error);

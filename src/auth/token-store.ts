@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Conf from "conf";
 import { CliError, errorMessage } from "../errors.js";
@@ -79,9 +79,47 @@ export class TokenStore {
     registerSecret(auth.tokens.refresh_token);
     this.#ensureDir();
     try {
-      this.#open().store = auth;
+      this.#open().store = auth; // conf writes a fsynced temp file and renames it into place
+      syncDir(this.dir); // and the rename itself survives a crash
     } catch (error) {
       throw new CliError(`Cannot write the token store ${this.path}: ${describeReadError(error)}`);
+    }
+  }
+
+  /**
+   * A process killed between writing the temp file and renaming it over `auth.json` leaves the only copy of a
+   * rotated refresh token in `auth.json.tmp-*`. Put the newest complete one newer than `auth.json` in place and
+   * drop the older leftovers. Call it holding the refresh lock (the only writer then is a `login`).
+   * Returns whether it replaced `auth.json`.
+   */
+  recover(): boolean {
+    const current = version(this.path);
+    if (!current) return false; // signed out (`logout` removes the leftovers too): nothing to bring back
+    const leftovers = this.#leftovers();
+    let best: { path: string; at: Version } | undefined;
+    for (const path of leftovers) {
+      const at = version(path);
+      if (at?.complete && newer(at, current) && (!best || newer(at, best.at))) best = { path, at };
+    }
+    if (best) {
+      renameSync(best.path, this.path);
+      syncDir(this.dir);
+    }
+    const settled = best?.at ?? current;
+    for (const path of leftovers) {
+      const at = version(path);
+      if (at && !newer(at, settled)) rmSync(path, { force: true });
+    }
+    return best !== undefined;
+  }
+
+  #leftovers(): string[] {
+    try {
+      return readdirSync(this.dir)
+        .filter((name) => name.startsWith(TEMP_PREFIX))
+        .map((name) => join(this.dir, name));
+    } catch {
+      return [];
     }
   }
 
@@ -101,6 +139,7 @@ export class TokenStore {
       return false;
     }
     rmSync(this.path, { force: true });
+    for (const path of this.#leftovers()) rmSync(path, { force: true });
     return true;
   }
 
@@ -128,6 +167,50 @@ export class TokenStore {
       accessPropertiesByDotNotation: false,
     });
     return this.#conf;
+  }
+}
+
+/** conf (through `atomically`) writes `auth.json.tmp-<time><random>` before renaming it */
+const TEMP_PREFIX = "auth.json.tmp-";
+
+interface Version {
+  mtime: number;
+  lastRefresh: number;
+  /** a half-written temp file is not */
+  complete: boolean;
+}
+
+/** When a store file was written: its mtime, then the refresh time inside (for file systems with coarse mtimes). */
+function version(path: string): Version | undefined {
+  try {
+    const mtime = statSync(path).mtimeMs;
+    let auth: Partial<StoredAuth> | undefined;
+    try {
+      auth = JSON.parse(readFileSync(path, "utf8")) as Partial<StoredAuth>;
+    } catch {
+      auth = undefined;
+    }
+    const tokens = auth?.tokens;
+    const complete = [tokens?.id_token, tokens?.access_token, tokens?.refresh_token].every((t) => typeof t === "string" && t.length > 0);
+    return { mtime, lastRefresh: Date.parse(auth?.last_refresh ?? "") || 0, complete };
+  } catch {
+    return undefined; // gone meanwhile
+  }
+}
+
+function newer(a: Version, b: Version): boolean {
+  return a.mtime > b.mtime || (a.mtime === b.mtime && a.lastRefresh > b.lastRefresh);
+}
+
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // not supported here (Windows): the rename is still atomic
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

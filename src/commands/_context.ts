@@ -28,6 +28,7 @@ export class CommandContext {
   #dispatcher?: Dispatcher;
   #oauth?: OAuthClient;
   #tokens?: TokenManager;
+  readonly #managers: TokenManager[] = [];
   #upstream?: UpstreamClient;
   #catalog?: ModelCatalog;
   #usage?: UsageStore;
@@ -52,7 +53,14 @@ export class CommandContext {
   }
 
   get tokens(): TokenManager {
-    return (this.#tokens ??= new TokenManager({ store: this.store, oauth: this.oauth, logger: this.logger }));
+    return (this.#tokens ??= this.tokenManager());
+  }
+
+  /** A token manager whose refresh `close()` lets finish and save: the issuer may already have rotated the token. */
+  tokenManager(options: { retryDelaysMs?: number[] } = {}): TokenManager {
+    const manager = new TokenManager({ store: this.store, oauth: this.oauth, logger: this.logger, ...options });
+    this.#managers.push(manager);
+    return manager;
   }
 
   /** the last Codex usage-limit headers, shared with `serve` through `usage.json` */
@@ -82,6 +90,8 @@ export class CommandContext {
 
   async close(): Promise<void> {
     this.#usage?.flush();
+    if (this.#managers.some((m) => m.refreshing)) this.logger.info("Waiting for the token refresh to finish, so that the new token is saved…");
+    await Promise.all(this.#managers.map((m) => m.settled()));
     // destroy, not close: a command is done, and close() would wait for a hung request
     await this.#dispatcher?.destroy();
   }

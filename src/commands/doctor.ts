@@ -6,7 +6,6 @@ import { formatDuration, formatRelative, parseDuration } from "../format.js";
 import { describeLogin } from "../auth/describe.js";
 import { CALLBACK_PORT } from "../auth/oauth.js";
 import { describePortOwner } from "../auth/port-owner.js";
-import { TokenManager } from "../auth/token-manager.js";
 import { serviceManager } from "../service/manager.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 
@@ -56,7 +55,7 @@ export async function run(options: DoctorOptions, globals: GlobalOptions): Promi
     if (signedIn) {
       if (options.refresh) {
         await timed("Token refresh", async () => {
-          const quick = new TokenManager({ store: ctx.store, oauth: ctx.oauth, retryDelaysMs: [] });
+          const quick = ctx.tokenManager({ retryDelaysMs: [] }); // a refresh past the time limit is still saved
           await quick.refreshNow();
           return { name: "Token refresh", status: "ok", detail: "the issuer issued a new access token" };
         });

@@ -1,3 +1,5 @@
+import { readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createDispatcher } from "../../src/http-client.js";
 import { OAuthClient } from "../../src/auth/oauth.js";
@@ -137,6 +139,42 @@ describe("TokenManager", () => {
     await tm.refreshAfterUnauthorized(rejected);
     expect(fake.issuer.refreshCount).toBe(1);
   });
+
+  it("refreshes with the rotated token a killed writer left in a temp file, not the spent one on disk", async () => {
+    const spent = signIn(-10);
+    fake.issuer.setRefreshState(spent.tokens.refresh_token, "used");
+    const rotated = fake.issuer.issueTokens(-10);
+    const temp = join(store.dir, "auth.json.tmp-1765000000abc123");
+    writeFileSync(temp, JSON.stringify({ ...spent, tokens: { ...rotated, account_id: "acc-123" } }), { mode: 0o600 });
+    const later = new Date(Date.now() + 2000);
+    utimesSync(temp, later, later);
+    await manager().getAccessToken();
+    expect(fake.issuer.refreshTokens.get(rotated.refresh_token)).toBe("used");
+    expect(fake.issuer.refreshTokens.get(store.read()!.tokens.refresh_token)).toBe("active");
+    expect(readdirSync(store.dir).filter((f) => f.startsWith("auth.json.tmp-"))).toEqual([]);
+  });
+
+  it("a half-written temp file is ignored", async () => {
+    const auth = signIn(-10);
+    writeFileSync(join(store.dir, "auth.json.tmp-1765000000abc123"), '{"tokens":{"id_token":"x","acc');
+    await manager().getAccessToken();
+    expect(fake.issuer.refreshTokens.get(auth.tokens.refresh_token)).toBe("used");
+    expect(fake.issuer.refreshTokens.get(store.read()!.tokens.refresh_token)).toBe("active");
+  });
+
+  for (const fresh of [true, false]) {
+    it(`on "refresh token reused", adopts the ${fresh ? "fresh" : "expired"} login written meanwhile instead of "sign in again"`, async () => {
+      const spent = signIn(-10);
+      fake.issuer.setRefreshState(spent.tokens.refresh_token, "used");
+      const other = fake.issuer.issueTokens(fresh ? 3600 : -10);
+      // another process writes its login while our refresh is on its way
+      const racing = { refresh: (rt: string) => (store.write({ ...spent, tokens: { ...other, account_id: "acc-123" } }), oauth.refresh(rt)) };
+      const token = await manager({ oauth: racing }).getAccessToken();
+      expect(fake.issuer.refreshCount).toBe(fresh ? 1 : 2);
+      if (fresh) expect(token.accessToken).toBe(other.access_token);
+      expect(token.accessToken).toBe(store.read()!.tokens.access_token);
+    });
+  }
 
   it("says 'not signed in' without a store", async () => {
     await expect(manager().getAccessToken()).rejects.toBeInstanceOf(NotSignedInError);

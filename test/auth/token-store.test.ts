@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { StoreCorruptError, TokenStore, type StoredAuth } from "../../src/auth/token-store.js";
@@ -52,5 +52,49 @@ describe("TokenStore", () => {
     store.write(auth);
     expect(store.read()).toEqual(auth);
     expect(readdirSync(store.dir).some((f) => f.startsWith("auth.json.corrupt-"))).toBe(true);
+  });
+
+  describe("recover(): a writer killed before its rename", () => {
+    const leftover = (store: TokenStore, name: string, refresh: string, lastRefresh: string, mtime: Date) => {
+      const path = join(store.dir, `auth.json.tmp-${name}`);
+      writeFileSync(path, JSON.stringify({ ...auth, tokens: { ...auth.tokens, refresh_token: refresh }, last_refresh: lastRefresh }), { mode: 0o600 });
+      utimesSync(path, mtime, mtime);
+      return path;
+    };
+
+    it("puts the newest complete leftover in place and drops the rest", () => {
+      const store = new TokenStore(tempDir());
+      store.write(auth);
+      const disk = statSync(store.path).mtime;
+      const later = (s: number) => new Date(disk.getTime() + s * 1000);
+      leftover(store, "1", "rt_older", "2026-11-21T09:00:00.000Z", new Date(disk.getTime() - 5000));
+      leftover(store, "2", "rt_newer", "2026-11-21T11:00:00.000Z", later(1));
+      leftover(store, "3", "rt_newest", "2026-11-21T12:00:00.000Z", later(2));
+      writeFileSync(join(store.dir, "auth.json.tmp-4"), '{"tokens":{"id_tok'); // killed mid-write
+      utimesSync(join(store.dir, "auth.json.tmp-4"), later(3), later(3));
+      expect(store.recover()).toBe(true);
+      expect(store.read()!.tokens.refresh_token).toBe("rt_newest");
+      expect(readdirSync(store.dir).sort()).toEqual(["auth.json", "auth.json.tmp-4"]);
+      expect(store.recover()).toBe(false);
+    });
+
+    it("with equal mtimes (a file system with coarse times), the later refresh inside wins", () => {
+      const store = new TokenStore(tempDir());
+      store.write(auth);
+      const disk = statSync(store.path).mtime;
+      utimesSync(store.path, disk, disk);
+      leftover(store, "1", "rt_rotated", "2026-11-21T10:00:01.000Z", disk);
+      expect(store.recover()).toBe(true);
+      expect(store.read()!.tokens.refresh_token).toBe("rt_rotated");
+    });
+
+    it("after logout nothing comes back", () => {
+      const store = new TokenStore(tempDir());
+      store.write(auth);
+      leftover(store, "1", "rt_rotated", "2026-11-21T11:00:00.000Z", new Date(Date.now() + 5000));
+      expect(store.delete()).toBe(true);
+      expect(store.recover()).toBe(false);
+      expect(readdirSync(store.dir)).toEqual([]);
+    });
   });
 });
