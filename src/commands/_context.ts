@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { UpstreamClient } from "../upstream/client.js";
 import { ModelCatalog } from "../upstream/model-catalog.js";
 import { UsageStore } from "../upstream/usage-store.js";
+import { configDirProblem } from "../config-dir.js";
+import { CliError } from "../errors.js";
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -37,10 +39,14 @@ export class CommandContext {
     readonly globals: GlobalOptions,
     /** command-specific settings (e.g. serve's `--port`), checked like environment values */
     flags: Partial<Record<keyof Config, unknown>> = {},
+    /** `doctor` reports an unsafe config dir as a failed check instead */
+    { allowUnsafeConfigDir = false }: { allowUnsafeConfigDir?: boolean } = {},
   ) {
     this.logger = createLogger(globals);
     this.ui = new Ui(this.logger, globals);
     this.config = loadConfig({ ...flags, configDir: globals.configDir });
+    const unsafe = allowUnsafeConfigDir ? undefined : configDirProblem(this.config.configDir);
+    if (unsafe) throw new CliError(`${unsafe.problem}. Fix: ${unsafe.fix}.`);
     this.store = new TokenStore(this.config.configDir);
   }
 

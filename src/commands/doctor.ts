@@ -7,6 +7,7 @@ import { describeLogin } from "../auth/describe.js";
 import { CALLBACK_PORT } from "../auth/oauth.js";
 import { describePortOwner } from "../auth/port-owner.js";
 import { serviceManager } from "../service/manager.js";
+import { configDirProblem } from "../config-dir.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 
 export interface DoctorOptions {
@@ -29,7 +30,7 @@ const MARK: Record<Status, string> = { ok: "✔", fail: "✖", warn: "!", info: 
 
 /** Every check that can explain a broken setup; each has a time limit, none prints a token. */
 export async function run(options: DoctorOptions, globals: GlobalOptions): Promise<void> {
-  const ctx = new CommandContext(globals);
+  const ctx = new CommandContext(globals, {}, { allowUnsafeConfigDir: true });
   const CHECK_TIMEOUT_MS = parseDuration(options.timeout ?? "10s", "--timeout");
   const checks: Check[] = [];
   const add = (check: Check) => {
@@ -90,6 +91,8 @@ function checkNode(): Check {
 }
 
 function checkDir(dir: string): Check {
+  const unsafe = configDirProblem(dir);
+  if (unsafe) return { name: "Config dir", status: "fail", detail: unsafe.problem, fix: unsafe.fix };
   if (!existsSync(dir)) return { name: "Config dir", status: "fail", detail: `${dir} does not exist`, fix: "run `codex-proxy login`" };
   const mode = statSync(dir).mode & 0o777;
   if (mode & 0o077) return { name: "Config dir", status: "fail", detail: `${dir} is readable by others (mode ${mode.toString(8)})`, fix: `chmod 700 ${dir}` };

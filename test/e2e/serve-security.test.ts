@@ -1,4 +1,4 @@
-import { readFileSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -188,5 +188,49 @@ describe("the config dir", () => {
     } finally {
       await serve.stop();
     }
+  });
+});
+
+describe("a config dir another user could tamper with is refused", () => {
+  /** A dir owned by someone else: as root, one we give away; otherwise a system dir. */
+  function foreignDir(): string {
+    if (process.getuid!() !== 0) return "/usr";
+    const dir = join(tempDir(), "theirs");
+    mkdirSync(dir, { mode: 0o700 });
+    chownSync(dir, 4321, 4321);
+    return dir;
+  }
+  const env = (configDir: string) => cliEnv({ CODEX_PROXY_CONFIG_DIR: configDir, CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_UPSTREAM_URL: fake.upstreamUrl });
+
+  it("owned by another user, directly or through a link: every command refuses it with the fix, doctor reports it", async () => {
+    const theirs = foreignDir();
+    const link = join(tempDir(), "link");
+    symlinkSync(theirs, link);
+    for (const dir of [theirs, link]) {
+      const status = await runCli(["status"], env(dir));
+      expect(status.code, dir).toBe(1);
+      expect(status.stderr).toMatch(/is owned by another user \(uid \d+\)/);
+      expect(status.stderr).toMatch(/--config-dir|CODEX_PROXY_CONFIG_DIR/);
+      expect((await runCli(["serve", "--port", "0"], env(dir))).code).toBe(1);
+    }
+    const doctor = await runCli(["doctor", "--json", "--no-refresh"], env(theirs));
+    const check = JSON.parse(doctor.stdout).checks.find((c: { name: string }) => c.name === "Config dir");
+    expect(check).toMatchObject({ status: "fail" });
+    expect(check.detail).toMatch(/owned by another user/);
+    expect(check.fix).toBeTruthy();
+  });
+
+  it("writable by others, or to be created inside a dir others can write to", async () => {
+    const open = signedInConfigDir(fake).configDir;
+    chmodSync(open, 0o777);
+    const status = await runCli(["status"], env(open));
+    expect(status.code).toBe(1);
+    expect(status.stderr).toContain(`chmod 700 ${open}`);
+    const shared = join(tempDir(), "shared");
+    mkdirSync(shared);
+    chmodSync(shared, 0o777); // not sticky, unlike /tmp
+    const login = await runCli(["login", "--device"], env(join(shared, "codex-proxy")));
+    expect(login.code).toBe(1);
+    expect(login.stderr).toMatch(/where the config dir .* would be created, is writable by other users/);
   });
 });
