@@ -9,7 +9,7 @@ import { registerOllamaRoutes } from "./routes/ollama.js";
 import { registerAnthropicRoutes } from "./routes/anthropic.js";
 import { registerUtilityRoutes } from "./routes/utility.js";
 
-const OPEN_PATHS = new Set(["/", "/health"]);
+const OPEN_PATHS = new Set(["/", "/health", "/healthz"]);
 const CORS_HEADERS = "authorization, content-type, x-api-key, x-reasoning-format, anthropic-version, anthropic-beta, openai-organization, openai-project, x-stainless-*";
 
 /** The whole HTTP API as an h3 app; `listen.ts` puts it on a socket, tests can call `app.request()`. */

@@ -364,10 +364,14 @@ describe("GET /v1/models", () => {
     expect(missing.status).toBe(404);
   });
 
-  it("answers /health and / without an upstream call", async () => {
+  it("answers /health, /healthz and / without an upstream call", async () => {
+    await client.models.list(); // the catalog is in, so no startup fetch lands in the middle
     const before = fake.requests.length;
-    expect(await (await fetch(`${serve.url}/health`)).json()).toMatchObject({ status: "ok" });
-    expect(((await (await fetch(`${serve.url}/`)).json()) as { routes: string[] }).routes).toContain("POST /v1/chat/completions");
+    expect(await (await fetch(`${serve.url}/health`)).json()).toMatchObject({ status: "ok", name: "codex-proxy" });
+    expect(await (await fetch(`${serve.url}/healthz`)).json()).toMatchObject({ status: "ok", name: "codex-proxy" });
+    const routes = ((await (await fetch(`${serve.url}/`)).json()) as { routes: string[] }).routes;
+    expect(routes).toContain("POST /v1/chat/completions");
+    expect(routes).toContain("GET /healthz");
     expect(fake.requests.length).toBe(before);
   });
 });
