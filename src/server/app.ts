@@ -69,7 +69,7 @@ function applyCors(event: H3Event, ctx: ServerContext, headers: Headers): void {
   const origin = allowedOrigin(event, ctx);
   if (!origin) return;
   headers.set("access-control-allow-origin", origin);
-  headers.set("access-control-expose-headers", "retry-after, x-request-id");
+  headers.set("access-control-expose-headers", "retry-after, x-should-retry, x-request-id");
   if (origin !== "*") headers.append("vary", "origin");
 }
 

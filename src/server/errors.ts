@@ -26,6 +26,8 @@ export function describeError(error: unknown): ErrorInfo {
   if (error instanceof UpstreamError) {
     const headers: Record<string, string> = {};
     if (error.extra.retryAfterSec) headers["retry-after"] = String(error.extra.retryAfterSec);
+    // the OpenAI and Anthropic SDKs retry a 429 unless told not to; a usage limit lasts hours, a rate limit seconds
+    if (error.kind === "usage_limit") headers["x-should-retry"] = "false";
     const code = error.extra.code ?? (error.kind === "usage_limit" ? "usage_limit_reached" : error.kind);
     return { status: error.status, message: error.message, code, headers };
   }
