@@ -152,6 +152,9 @@ export class UpstreamClient {
           ...(options.sessionId ? { "session-id": options.sessionId, "x-client-request-id": options.sessionId } : {}),
         }),
         body: payload,
+        // the stream's idle limit is the only clock: undici's own (60 s for headers) would fire first and be retried
+        headersTimeout: 0,
+        bodyTimeout: 0,
       },
       stream,
     );
