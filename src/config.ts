@@ -5,6 +5,7 @@ import { CliError } from "./errors.js";
 import { parseDuration } from "./format.js";
 import { REASONING_FORMATS, REASONING_SUMMARIES, type ReasoningFormat } from "./translate/responses/types.js";
 import { KNOWN_EFFORTS } from "./translate/model-name.js";
+import { CODEX_CLIENT_VERSION } from "./upstream/models.js";
 
 export const DEFAULT_AUTH_URL = "https://auth.openai.com";
 export const DEFAULT_UPSTREAM_URL = "https://chatgpt.com/backend-api/codex";
@@ -39,6 +40,8 @@ export interface Config {
   claudeModel?: string;
   /** abandon a backend stream that sends nothing for this long, ms @default 300_000 */
   idleTimeoutMs: number;
+  /** the Codex CLI version the backend is told (`client_version`, user agent) @default CODEX_CLIENT_VERSION */
+  clientVersion: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -70,6 +73,7 @@ const SETTINGS: Record<Key, Setting> = {
   defaultModel: { env: "CODEX_PROXY_DEFAULT_MODEL", fallback: undefined, parse: parseString },
   claudeModel: { env: "CODEX_PROXY_CLAUDE_MODEL", fallback: undefined, parse: parseString },
   idleTimeoutMs: { env: "CODEX_PROXY_IDLE_TIMEOUT", fallback: 300_000, parse: (raw, source) => parseDuration(parseString(raw, source), source) },
+  clientVersion: { env: "CODEX_PROXY_CLIENT_VERSION", fallback: CODEX_CLIENT_VERSION, parse: parseVersion },
 };
 
 /** Flags hold raw strings (or arrays of them) as commander parsed them; they are checked like env values. */
@@ -124,6 +128,12 @@ function parseBaseUrl(raw: unknown, source: string): string {
   } catch {
     throw new CliError(`${source} must be an http(s) URL, got "${text}".`, 2);
   }
+}
+
+function parseVersion(raw: unknown, source: string): string {
+  const text = parseString(raw, source).replace(/^v/, "");
+  if (!/^\d+\.\d+\.\d+$/.test(text)) throw new CliError(`${source} must be a Codex CLI version such as ${CODEX_CLIENT_VERSION}, got "${raw}".`, 2);
+  return text;
 }
 
 function parsePort(raw: unknown, source: string): number {

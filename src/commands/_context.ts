@@ -77,6 +77,7 @@ export class CommandContext {
   get upstream(): UpstreamClient {
     return (this.#upstream ??= new UpstreamClient({
       idleTimeoutMs: this.config.idleTimeoutMs,
+      clientVersion: this.config.clientVersion,
       baseUrl: this.config.upstreamUrl,
       tokens: this.tokens,
       dispatcher: this.dispatcher,
@@ -91,6 +92,7 @@ export class CommandContext {
       fetchModels: (signal) => this.upstream.listModels(signal),
       cachePath: join(this.config.configDir, "models-cache.json"),
       logger: this.logger,
+      clientVersion: this.config.clientVersion,
     }));
   }
 

@@ -8,6 +8,7 @@ import { CALLBACK_PORT } from "../auth/oauth.js";
 import { describePortOwner } from "../auth/port-owner.js";
 import { serviceManager } from "../service/manager.js";
 import { configDirProblem } from "../config-dir.js";
+import { BUNDLED_MODELS, CODEX_CLIENT_VERSION, isNewerVersion, type ModelInfo } from "../upstream/models.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 
 export interface DoctorOptions {
@@ -63,14 +64,16 @@ export async function run(options: DoctorOptions, globals: GlobalOptions): Promi
       } else add({ name: "Token refresh", status: "info", detail: "skipped (--no-refresh)" });
     }
     let backendDate: string | undefined;
+    let live: ModelInfo[] = [];
     await timed("Codex backend", async () => {
       if (!signedIn) return { name: "Codex backend", status: "info", detail: "not checked: sign in first" };
-      const models = await ctx.upstream.listModels(undefined, (h) => {
+      live = await ctx.upstream.listModels(undefined, (h) => {
         backendDate = typeof h.date === "string" ? h.date : undefined;
       });
-      return { name: "Codex backend", status: "ok", detail: `${ctx.config.upstreamUrl} answers (${models.filter((m) => m.visible).length} models)` };
+      return { name: "Codex backend", status: "ok", detail: `${ctx.config.upstreamUrl} answers (${live.filter((m) => m.visible).length} models)` };
     });
     add(checkClock(backendDate));
+    add(checkClientVersion(ctx.config.clientVersion, [...(ctx.catalog.saved()?.models ?? []), ...BUNDLED_MODELS], live));
     await timed("Login port", () => checkPort(CALLBACK_PORT, "127.0.0.1", "login"));
     await timed("Serve port", () => checkPort(ctx.config.port, ctx.config.host === "0.0.0.0" ? "127.0.0.1" : ctx.config.host, "serve"));
     await timed("Service", () => checkService());
@@ -127,6 +130,29 @@ function checkStore(ctx: CommandContext, add: (c: Check) => void): boolean {
     add({ name: "Access token", status: "ok", detail: s.accessTokenExpired ? `expired ${formatRelative(at)}; refreshed on next use` : `expires ${formatRelative(at)}` });
   } else add({ name: "Access token", status: "info", detail: "no expiry in the token; refreshed 8 days after the last refresh" });
   return true;
+}
+
+/**
+ * The backend hides models whose minimal client version is newer than the one we send, so the live list cannot
+ * show them: the catalogs that can are the saved list (fetched earlier, maybe with another version) and the bundled one.
+ */
+function checkClientVersion(version: string, known: ModelInfo[], live: ModelInfo[]): Check {
+  const name = "Client version";
+  const shown = new Set(live.map((m) => m.slug));
+  const hidden = new Map<string, string>();
+  for (const m of known) {
+    if (m.visible && m.minimalClientVersion && isNewerVersion(m.minimalClientVersion, version) && !shown.has(m.slug)) hidden.set(m.slug, m.minimalClientVersion);
+  }
+  const sent = `Codex ${version}${version === CODEX_CLIENT_VERSION ? " (the default)" : ""}`;
+  if (!hidden.size) return { name, status: "ok", detail: `${sent}: the backend shows every model the catalog knows` };
+  const needed = [...hidden.values()].reduce((a, b) => (isNewerVersion(b, a) ? b : a));
+  const [count, them] = hidden.size === 1 ? ["1 model in the catalog needs", "it"] : [`${hidden.size} models in the catalog need`, "them"];
+  return {
+    name,
+    status: "warn",
+    detail: `${count} Codex ≥ ${needed} (${[...hidden.keys()].join(", ")}); the backend hides ${them} from ${sent}`,
+    fix: `set CODEX_PROXY_CLIENT_VERSION=${needed}`,
+  };
 }
 
 function checkClock(date: string | undefined): Check {

@@ -26,6 +26,8 @@ export function describeError(error: unknown): ErrorInfo {
   if (error instanceof UpstreamError) {
     const headers: Record<string, string> = {};
     if (error.extra.retryAfterSec) headers["retry-after"] = String(error.extra.retryAfterSec);
+    // the OpenAI and Anthropic SDKs retry a 429 unless told not to; a usage limit lasts hours, a rate limit seconds
+    if (error.kind === "usage_limit") headers["x-should-retry"] = "false";
     const code = error.extra.code ?? (error.kind === "usage_limit" ? "usage_limit_reached" : error.kind);
     return { status: error.status, message: error.message, code, headers };
   }
@@ -38,7 +40,7 @@ export function describeError(error: unknown): ErrorInfo {
 }
 
 const OPENAI_TYPES: Record<number, string> = { 400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "invalid_request_error", 413: "invalid_request_error", 429: "rate_limit_error" };
-const ANTHROPIC_TYPES: Record<number, string> = { 400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error", 503: "overloaded_error", 529: "overloaded_error" };
+const ANTHROPIC_TYPES: Record<number, string> = { 400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error", 503: "overloaded_error", 504: "timeout_error", 529: "overloaded_error" };
 
 /** The error body in the family's own format. */
 export function errorBody(family: Family, info: ErrorInfo): unknown {

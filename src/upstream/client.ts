@@ -6,15 +6,13 @@ import { CliError, NotSignedInError, ReloginRequiredError, errorMessage } from "
 import type { Logger } from "../logger.js";
 import type { AccessToken } from "../auth/token-manager.js";
 import { UpstreamError, usageLimitError } from "./errors.js";
-import { parseModelsResponse, type ModelInfo } from "./models.js";
+import { CODEX_CLIENT_VERSION, parseModelsResponse, type ModelInfo } from "./models.js";
 import { parseRateLimitHeaders, type RateLimitSnapshot } from "./rate-limits.js";
 import { ResponseEventStream, type ResponseHead } from "./response-stream.js";
 import type { UpstreamEvent } from "./sse.js";
 
-/** The Codex CLI version whose protocol this proxy speaks; sent as `client_version` to `/models`. */
-export const CODEX_CLIENT_VERSION = "0.169.0";
 export const ORIGINATOR = "codex_cli_rs";
-const USER_AGENT = `${ORIGINATOR}/${CODEX_CLIENT_VERSION} (${osType()} ${release()}; ${arch()}) codex-proxy/${pkg.version}`;
+const userAgent = (version: string) => `${ORIGINATOR}/${version} (${osType()} ${release()}; ${arch()}) codex-proxy/${pkg.version}`;
 
 export interface TokenSource {
   getAccessToken(): Promise<AccessToken>;
@@ -33,6 +31,8 @@ export interface UpstreamClientOptions {
   retryDelaysMs?: number[];
   /** give up on a stream that sends nothing for this long (the Codex CLI's stream_idle_timeout) @default 300_000 */
   idleTimeoutMs?: number;
+  /** the Codex CLI version sent as `client_version` and in the user agent; the backend hides newer models @default CODEX_CLIENT_VERSION */
+  clientVersion?: string;
 }
 
 export interface ResponseStreamOptions {
@@ -53,9 +53,13 @@ type Attempt = { ok: true; value: UpstreamStream } | { ok: false; error: Upstrea
 export class UpstreamClient {
   readonly #o: UpstreamClientOptions;
   readonly #responsesUrl: URL;
+  readonly #clientVersion: string;
+  readonly #userAgent: string;
   constructor(options: UpstreamClientOptions) {
     this.#o = options;
     this.#responsesUrl = new URL(`${options.baseUrl}/responses`);
+    this.#clientVersion = options.clientVersion ?? CODEX_CLIENT_VERSION;
+    this.#userAgent = userAgent(this.#clientVersion);
   }
 
   /**
@@ -89,7 +93,7 @@ export class UpstreamClient {
   /** The account's models, from `GET {base}/models?client_version=…`. */
   async listModels(signal?: AbortSignal, onHeaders?: (headers: Record<string, string | string[] | undefined>) => void): Promise<ModelInfo[]> {
     const token = await this.#token();
-    const url = `${this.#o.baseUrl}/models?client_version=${CODEX_CLIENT_VERSION}`;
+    const url = `${this.#o.baseUrl}/models?client_version=${this.#clientVersion}`;
     let res: Dispatcher.ResponseData;
     try {
       res = await request(url, {
@@ -129,7 +133,7 @@ export class UpstreamClient {
       authorization: `Bearer ${token.accessToken}`,
       ...(token.accountId ? { "chatgpt-account-id": token.accountId } : {}),
       originator: ORIGINATOR,
-      "user-agent": USER_AGENT,
+      "user-agent": this.#userAgent,
       ...extra,
     };
   }
@@ -152,6 +156,9 @@ export class UpstreamClient {
           ...(options.sessionId ? { "session-id": options.sessionId, "x-client-request-id": options.sessionId } : {}),
         }),
         body: payload,
+        // the stream's idle limit is the only clock: undici's own (60 s for headers) would fire first and be retried
+        headersTimeout: 0,
+        bodyTimeout: 0,
       },
       stream,
     );

@@ -11,6 +11,8 @@ export interface CatalogSnapshot {
   fetchedAt: number | null;
   /** why the backend's list could not be used, when it could not */
   error?: string;
+  /** the client version the list was fetched with: the backend hides models from older ones */
+  clientVersion?: string;
 }
 
 export interface ModelCatalogOptions {
@@ -20,6 +22,8 @@ export interface ModelCatalogOptions {
   /** how long a fetched list is fresh @default 600_000 */
   ttlMs?: number;
   logger?: Logger;
+  /** the client version `fetchModels` sends; a saved list fetched with another one is stale */
+  clientVersion?: string;
 }
 
 /** The account's models: fetched from the backend, cached in memory and on disk, the bundled list when offline. */
@@ -54,7 +58,7 @@ export class ModelCatalog {
     try {
       const models = await this.#o.fetchModels();
       if (!models.length) throw new Error("the backend listed no models");
-      this.#current = { models, source: "backend", fetchedAt: Date.now() };
+      this.#current = { models, source: "backend", fetchedAt: Date.now(), clientVersion: this.#o.clientVersion };
       this.#writeDisk(this.#current);
       return this.#current;
     } catch (error) {
@@ -65,21 +69,30 @@ export class ModelCatalog {
     }
   }
 
-  #readDisk(): CatalogSnapshot | undefined {
+  /** The list saved on disk by an earlier fetch, whatever client version it was fetched with; no backend call. */
+  saved(): CatalogSnapshot | undefined {
     if (!this.#o.cachePath) return undefined;
     try {
-      const data = JSON.parse(readFileSync(this.#o.cachePath, "utf8")) as { fetchedAt?: number; models?: ModelInfo[] };
+      const data = JSON.parse(readFileSync(this.#o.cachePath, "utf8")) as { fetchedAt?: number; models?: ModelInfo[]; clientVersion?: string };
       if (!Array.isArray(data.models) || !data.models.length || typeof data.fetchedAt !== "number") return undefined;
-      return (this.#current = { models: data.models, source: "cache", fetchedAt: data.fetchedAt });
+      return { models: data.models, source: "cache", fetchedAt: data.fetchedAt, ...(data.clientVersion ? { clientVersion: data.clientVersion } : {}) };
     } catch {
       return undefined;
     }
   }
 
+  #readDisk(): CatalogSnapshot | undefined {
+    const saved = this.saved();
+    if (!saved) return undefined;
+    // fetched with another client version: it may list models the backend now hides, or miss ones it shows
+    if (this.#o.clientVersion && saved.clientVersion !== this.#o.clientVersion) saved.fetchedAt = 0;
+    return (this.#current = saved);
+  }
+
   #writeDisk(snapshot: CatalogSnapshot): void {
     if (!this.#o.cachePath) return;
     try {
-      writeFileAtomic(this.#o.cachePath, JSON.stringify({ fetchedAt: snapshot.fetchedAt, models: snapshot.models }, null, 2));
+      writeFileAtomic(this.#o.cachePath, JSON.stringify({ fetchedAt: snapshot.fetchedAt, clientVersion: snapshot.clientVersion, models: snapshot.models }, null, 2));
     } catch (error) {
       this.#o.logger?.debug(`Could not cache the model list: ${errorMessage(error)}`);
     }

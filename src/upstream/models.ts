@@ -2,6 +2,17 @@ import type { ModelInfo } from "../translate/responses/types.js";
 
 export type { ModelInfo };
 
+/** The Codex CLI version whose protocol this proxy speaks; `CODEX_PROXY_CLIENT_VERSION` overrides it. */
+export const CODEX_CLIENT_VERSION = "0.169.0";
+
+/** Whether version `a` (x.y.z) is newer than `b`. */
+export function isNewerVersion(a: string, b: string): boolean {
+  const x = a.split(".").map(Number);
+  const y = b.split(".").map(Number);
+  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) > (y[i] ?? 0);
+  return false;
+}
+
 /** `GET {base}/models?client_version=…` → `{"models":[…]}` in the Codex `ModelInfo` shape. */
 export function parseModelsResponse(body: unknown): ModelInfo[] {
   const list = (body as { models?: unknown })?.models;
@@ -24,13 +35,14 @@ export function parseModelsResponse(body: unknown): ModelInfo[] {
       inputModalities: Array.isArray(raw.input_modalities) ? (raw.input_modalities as string[]) : ["text", "image"],
       visible: raw.visibility === undefined || raw.visibility === "list",
       priority: typeof raw.priority === "number" ? raw.priority : 100,
+      ...(typeof raw.minimal_client_version === "string" ? { minimalClientVersion: raw.minimal_client_version } : {}),
     });
   }
   return models.sort((a, b) => a.priority - b.priority);
 }
 
 const EFFORTS = ["low", "medium", "high", "xhigh"];
-const bundled = (slug: string, name: string, priority: number, defaultEffort: string, efforts = EFFORTS, contextWindow = 272_000): ModelInfo => ({
+const bundled = (slug: string, name: string, priority: number, defaultEffort: string, minimalClientVersion: string, efforts = EFFORTS, contextWindow = 272_000): ModelInfo => ({
   slug,
   displayName: name,
   contextWindow,
@@ -41,6 +53,7 @@ const bundled = (slug: string, name: string, priority: number, defaultEffort: st
   inputModalities: ["text", "image"],
   visible: true,
   priority,
+  minimalClientVersion,
 });
 
 /**
@@ -48,10 +61,11 @@ const bundled = (slug: string, name: string, priority: number, defaultEffort: st
  * cannot be reached. The backend's list is the truth for an account.
  */
 export const BUNDLED_MODELS: ModelInfo[] = [
-  bundled("gpt-5.6-sol", "GPT-5.6-Sol", 1, "low", [...EFFORTS, "max", "ultra"], 372_000),
-  bundled("gpt-5.6-terra", "GPT-5.6-Terra", 2, "medium", [...EFFORTS, "max", "ultra"], 372_000),
-  bundled("gpt-5.6-luna", "GPT-5.6-Luna", 3, "medium", [...EFFORTS, "max"], 372_000),
-  bundled("gpt-5.5", "GPT-5.5", 4, "medium"),
-  bundled("gpt-5.4", "GPT-5.4", 5, "medium"),
-  bundled("gpt-5.4-mini", "GPT-5.4-Mini", 6, "medium"),
+  // minimal client versions as the Codex catalogs list them (upstream-protocol.md §5)
+  bundled("gpt-5.6-sol", "GPT-5.6-Sol", 1, "low", "0.144.0", [...EFFORTS, "max", "ultra"], 372_000),
+  bundled("gpt-5.6-terra", "GPT-5.6-Terra", 2, "medium", "0.144.0", [...EFFORTS, "max", "ultra"], 372_000),
+  bundled("gpt-5.6-luna", "GPT-5.6-Luna", 3, "medium", "0.144.0", [...EFFORTS, "max"], 372_000),
+  bundled("gpt-5.5", "GPT-5.5", 4, "medium", "0.124.0"),
+  bundled("gpt-5.4", "GPT-5.4", 5, "medium", "0.98.0"),
+  bundled("gpt-5.4-mini", "GPT-5.4-Mini", 6, "medium", "0.98.0"),
 ];

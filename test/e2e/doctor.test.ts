@@ -107,4 +107,34 @@ describe("codex-proxy doctor", () => {
       stranger.close();
     }
   });
+  it("names the catalog's models the backend hides from the client version sent, and the CODEX_PROXY_CLIENT_VERSION that shows them", async () => {
+    fake.codex.models.push({ slug: "gpt-6-astra", efforts: ["low", "medium", "high"], defaultEffort: "medium", contextWindow: 400_000, minimalClientVersion: "0.170.0" });
+    try {
+      const { configDir } = signedInConfigDir(fake);
+      // an earlier run with the newer version saved a list that holds the new model
+      expect((await runCli(["models"], envFor(configDir, { CODEX_PROXY_CLIENT_VERSION: "0.170.0" }))).stdout).toContain("gpt-6-astra");
+      const old = await doctor(configDir, ["--no-refresh"]);
+      expect(old.code).toBe(0);
+      expect(old.check("Client version")).toEqual({
+        name: "Client version",
+        status: "warn",
+        detail: "1 model in the catalog needs Codex ≥ 0.170.0 (gpt-6-astra); the backend hides it from Codex 0.169.0 (the default)",
+        fix: "set CODEX_PROXY_CLIENT_VERSION=0.170.0",
+      });
+      const fixed = await doctor(configDir, ["--no-refresh"], { CODEX_PROXY_CLIENT_VERSION: "0.170.0" });
+      expect(fixed.check("Client version")).toMatchObject({ status: "ok", detail: "Codex 0.170.0: the backend shows every model the catalog knows" });
+      // the bundled catalog counts too: an old version misses the models it lists as newer
+      const older = await doctor(configDir, ["--no-refresh"], { CODEX_PROXY_CLIENT_VERSION: "0.130.0" });
+      expect(older.check("Client version")).toMatchObject({
+        status: "warn",
+        detail: "3 models in the catalog need Codex ≥ 0.170.0 (gpt-6-astra, gpt-5.6-terra, gpt-5.6-luna); the backend hides them from Codex 0.130.0",
+        fix: "set CODEX_PROXY_CLIENT_VERSION=0.170.0",
+      });
+      const bad = await runCli(["doctor"], envFor(configDir, { CODEX_PROXY_CLIENT_VERSION: "latest" }));
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('CODEX_PROXY_CLIENT_VERSION must be a Codex CLI version such as 0.169.0, got "latest"');
+    } finally {
+      fake.codex.models.pop();
+    }
+  });
 });

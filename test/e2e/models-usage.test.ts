@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
-import { cliEnv, runCli } from "../helpers/cli.js";
+import { cliEnv, runCli, startCli } from "../helpers/cli.js";
 import { signedInConfigDir, startServe } from "../helpers/serve.js";
 
 let fake: FakeBackend;
@@ -40,6 +41,59 @@ describe("codex-proxy models", () => {
     expect(json.source).toBe("bundled");
     expect(json.error).toMatch(/Cannot reach the Codex backend/);
     expect(json.models.map((m: { id: string }) => m.id)).toContain("gpt-5.5");
+  });
+});
+
+describe("CODEX_PROXY_CLIENT_VERSION", () => {
+  it("is the client_version and user-agent version the backend sees, so it shows the models that version may use", async () => {
+    fake.codex.models.push({ slug: "gpt-6-astra", efforts: ["low", "medium", "high"], defaultEffort: "medium", contextWindow: 400_000, minimalClientVersion: "0.170.0" });
+    const ids = async (url: string) => (await new OpenAI({ baseURL: `${url}/v1`, apiKey: "unused", maxRetries: 0 }).models.list()).data.map((m) => m.id);
+    const modelsRequests = () => fake.requests.filter((r) => r.path.endsWith("/codex/models"));
+    const before = modelsRequests().length;
+    const standard = await startServe(fake);
+    try {
+      expect(await ids(standard.url)).not.toContain("gpt-6-astra");
+    } finally {
+      await standard.stop();
+    }
+    expect(modelsRequests().slice(before).map((r) => r.query)).toEqual(["?client_version=0.169.0"]);
+    const newer = await startServe(fake, [], { env: { CODEX_PROXY_CLIENT_VERSION: "0.170.0" } });
+    try {
+      expect(await ids(newer.url)).toContain("gpt-6-astra");
+      const seen = modelsRequests().slice(before + 1);
+      expect(seen.map((r) => r.query)).toEqual(["?client_version=0.170.0"]);
+      expect(seen[0]!.headers["user-agent"]).toMatch(/^codex_cli_rs\/0\.170\.0 /);
+      const client = new OpenAI({ baseURL: `${newer.url}/v1`, apiKey: "unused", maxRetries: 0 });
+      const res = await client.chat.completions.create({ model: "gpt-6-astra", messages: [{ role: "user", content: "hi" }] });
+      expect(res.choices[0]!.message.content).toContain("hi");
+      expect(fake.codex.calls.at(-1)!.headers["user-agent"]).toMatch(/^codex_cli_rs\/0\.170\.0 /);
+    } finally {
+      fake.codex.models.pop();
+      await newer.stop();
+    }
+  });
+
+  it("a saved list fetched with another version is fetched again, not served", async () => {
+    fake.codex.models.push({ slug: "gpt-6-astra", efforts: ["low", "medium", "high"], defaultEffort: "medium", contextWindow: 400_000, minimalClientVersion: "0.170.0" });
+    try {
+      const { configDir } = signedInConfigDir(fake);
+      const list = async (env: Record<string, string> = {}) => JSON.parse((await runCli(["models", "--json"], envFor(configDir, env))).stdout) as { source: string; models: { id: string }[] };
+      expect((await list({ CODEX_PROXY_CLIENT_VERSION: "0.170.0" })).models.map((m) => m.id)).toContain("gpt-6-astra");
+      expect((await list({ CODEX_PROXY_CLIENT_VERSION: "0.170.0" })).source).toBe("cache");
+      const again = await list();
+      expect(again.source).toBe("backend");
+      expect(again.models.map((m) => m.id)).not.toContain("gpt-6-astra");
+    } finally {
+      fake.codex.models.pop();
+    }
+  });
+
+  it("must be a version: anything else stops serve with a clear message", async () => {
+    const { configDir } = signedInConfigDir(fake);
+    const run = startCli(["serve", "--port", "0"], envFor(configDir, { CODEX_PROXY_CLIENT_VERSION: "0.170" }));
+    onTestFinished(() => void (run.child.exitCode === null && run.child.kill()));
+    expect(await run.exited).toBe(2);
+    expect(run.stderr()).toContain('CODEX_PROXY_CLIENT_VERSION must be a Codex CLI version such as 0.169.0, got "0.170"');
   });
 });
 

@@ -143,6 +143,14 @@ describe("Anthropic Messages through @anthropic-ai/sdk", () => {
     expect((res as unknown as { estimate: boolean }).estimate).toBe(true);
   });
 
+  it("a usage limit tells the SDK not to retry: one backend request with maxRetries 2", async () => {
+    const retrying = new Anthropic({ baseURL: serve.url, apiKey: "unused", maxRetries: 2 });
+    const before = fake.codex.calls.length;
+    const limited = (await retrying.messages.create({ model: "claude-sonnet-5", max_tokens: 10, messages: [{ role: "user", content: "[[scenario:usage_limit]]" }] }).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    expect(limited.status).toBe(429);
+    expect(fake.codex.calls.length - before).toBe(1);
+  });
+
   it("reports errors in the Anthropic shape, with the right status", async () => {
     const badRequest = (await anthropic.messages.create({ model: "claude-sonnet-5", max_tokens: 10 } as never).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
     expect(badRequest.status).toBe(400);
@@ -151,6 +159,7 @@ describe("Anthropic Messages through @anthropic-ai/sdk", () => {
     expect(limited.status).toBe(429);
     expect(limited.error).toMatchObject({ error: { type: "rate_limit_error" } });
     expect(limited.headers?.get("retry-after")).toBeTruthy();
+    expect(limited.headers?.get("x-should-retry")).toBe("false");
     const unknown = (await anthropic.messages.create({ model: "gpt-3", max_tokens: 10, messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
     expect(unknown.status).toBe(400);
     const stream = anthropic.messages.stream({ model: "claude-sonnet-5", max_tokens: 10, messages: [{ role: "user", content: "[[scenario:cut]]" }] });

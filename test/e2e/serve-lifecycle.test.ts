@@ -115,7 +115,7 @@ describe("models and usage", () => {
 });
 
 describe("access", () => {
-  it("requires one of the configured API keys, as Bearer or x-api-key; /health stays open", async () => {
+  it("requires one of the configured API keys, as Bearer or x-api-key; /health and /healthz stay open", async () => {
     const serve = await startServe(fake, ["--api-key", "key-one"], { env: { CODEX_PROXY_API_KEY: "ignored-env-key" } });
     try {
       const none = await chat(serve.url);
@@ -126,6 +126,7 @@ describe("access", () => {
       expect((await chat(serve.url, "x", { "x-api-key": "key-one" })).status).toBe(200);
       expect((await chat(serve.url, "x", { authorization: "Bearer ignored-env-key" })).status).toBe(401); // the flag wins
       expect((await fetch(`${serve.url}/health`)).status).toBe(200);
+      expect((await fetch(`${serve.url}/healthz`)).status).toBe(200);
       expect((await fetch(`${serve.url}/v1/models`)).status).toBe(401);
     } finally {
       await serve.stop();

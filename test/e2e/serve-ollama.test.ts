@@ -139,6 +139,24 @@ describe("Ollama API through the ollama client", () => {
     expect(fake.codex.calls.length).toBe(before);
   });
 
+  it("answers a chat without messages (a model load) without calling the backend, streamed or not", async () => {
+    const before = fake.codex.calls.length;
+    const empty = await ollama.chat({ model: "gpt-5.5:latest", messages: [] });
+    expect(empty).toMatchObject({ model: "gpt-5.5:latest", done: true, done_reason: "load", message: { role: "assistant", content: "" } });
+    expect(Date.parse(empty.created_at as unknown as string)).toBeGreaterThan(0);
+    const parts = [];
+    for await (const part of await ollama.chat({ model: "gpt-5.5", messages: [], stream: true })) parts.push(part);
+    expect(parts).toMatchObject([{ done: true, done_reason: "load", message: { role: "assistant", content: "" } }]);
+    const missing = await fetch(`${serve.url}/api/chat`, { method: "POST", body: JSON.stringify({ model: "gpt-5.5" }) });
+    expect(await missing.json()).toMatchObject({ model: "gpt-5.5", done: true, done_reason: "load" });
+    const unknown = (await ollama.chat({ model: "llama3", messages: [] }).catch((e: unknown) => e)) as { status_code: number; error: string };
+    expect(unknown.status_code).toBe(404);
+    expect(unknown.error).toContain("'llama3' is not available");
+    const noModel = (await ollama.chat({ model: "", messages: [] }).catch((e: unknown) => e)) as { status_code: number; error: string };
+    expect(noModel.status_code).toBe(400);
+    expect(fake.codex.calls.length).toBe(before);
+  });
+
   it("errors come as {error} with the right status", async () => {
     const unknown = (await ollama.chat({ model: "llama3", messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e)) as { status_code: number; error: string };
     expect(unknown.status_code).toBe(404);
@@ -168,7 +186,7 @@ describe("Ollama API over raw HTTP, as curl sends it", () => {
   });
 
   it("rejects malformed bodies with {error}", async () => {
-    for (const body of ["{oops", '{"model":"gpt-5.5"}', '{"model":"gpt-5.5","messages":[{"role":"user","content":5}]}', '{"model":"gpt-5.5","messages":[],"think":"maybe"}']) {
+    for (const body of ["{oops", "[]", '{"model":"gpt-5.5","messages":"hi"}', '{"model":"gpt-5.5","messages":[{"role":"user","content":5}]}', '{"model":"gpt-5.5","messages":[{"role":"user","content":"x"}],"think":"maybe"}']) {
       const res = await fetch(`${serve.url}/api/chat`, { method: "POST", body });
       expect(res.status, body).toBe(400);
       expect(Object.keys((await res.json()) as object)).toEqual(["error"]);

@@ -376,20 +376,26 @@ describe("errors in the OpenAI shape", () => {
     expect(((await res.json()) as { error: { type: string } }).error.type).toBe("invalid_request_error");
   });
 
-  it("a usage limit is a 429 with the reset time and retry-after, never retried", async () => {
+  it("a usage limit is a 429 with the reset time, retry-after and x-should-retry: false; the SDK does not retry it", async () => {
     const before = fake.codex.calls.length;
     const res = await raw("/v1/chat/completions", JSON.stringify({ model: "gpt-5.5", messages: [{ role: "user", content: "[[scenario:usage_limit]]" }] }));
     expect(res.status).toBe(429);
     expect(res.body.error.message).toMatch(/usage limit is reached \(pro plan\); it resets at .* \(in (59m|1h)/);
     expect(res.body.error.code).toBe("usage_limit_reached");
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(3500);
+    expect(res.headers.get("x-should-retry")).toBe("false");
     expect(fake.codex.calls.length - before).toBe(1);
+    const retrying = new OpenAI({ baseURL: `${serve.url}/v1`, apiKey: "unused", maxRetries: 2 });
+    const error = (await retrying.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "[[scenario:usage_limit]]" }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(error.status).toBe(429);
+    expect(fake.codex.calls.length - before).toBe(2);
   });
 
-  it("other 429s keep the backend's retry-after", async () => {
+  it("other 429s keep the backend's retry-after and leave retrying to the client", async () => {
     const error = (await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "[[scenario:rate_limit]]" }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(error.status).toBe(429);
     expect(error.headers?.get("retry-after")).toBe("7");
+    expect(error.headers?.get("x-should-retry")).toBeNull();
   });
 
   it("5xx answers are retried before anything was sent to the client", async () => {
@@ -459,10 +465,14 @@ describe("GET /v1/models", () => {
     expect(missing.status).toBe(404);
   });
 
-  it("answers /health and / without an upstream call", async () => {
+  it("answers /health, /healthz and / without an upstream call", async () => {
+    await client.models.list(); // the catalog is in, so no startup fetch lands in the middle
     const before = fake.requests.length;
-    expect(await (await fetch(`${serve.url}/health`)).json()).toMatchObject({ status: "ok" });
-    expect(((await (await fetch(`${serve.url}/`)).json()) as { routes: string[] }).routes).toContain("POST /v1/chat/completions");
+    expect(await (await fetch(`${serve.url}/health`)).json()).toMatchObject({ status: "ok", name: "codex-proxy" });
+    expect(await (await fetch(`${serve.url}/healthz`)).json()).toMatchObject({ status: "ok", name: "codex-proxy" });
+    const routes = ((await (await fetch(`${serve.url}/`)).json()) as { routes: string[] }).routes;
+    expect(routes).toContain("POST /v1/chat/completions");
+    expect(routes).toContain("GET /healthz");
     expect(fake.requests.length).toBe(before);
   });
 });

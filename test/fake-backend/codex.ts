@@ -10,6 +10,8 @@ export interface FakeModel {
   defaultEffort: string;
   contextWindow: number;
   visibility?: "list" | "hide";
+  /** the backend hides the model from older clients (`client_version` below this) */
+  minimalClientVersion?: string;
 }
 
 /** What the fake answers to one `/responses` request: an HTTP error, or a stream of steps. */
@@ -93,7 +95,7 @@ export class FakeCodex {
       this.modelsCalls++;
       if (!query.get("client_version")) send(400, { detail: "client_version is required" });
       else if (this.modelsStatus !== 200) send(this.modelsStatus, { detail: "models unavailable" });
-      else send(200, { models: this.models.map(modelInfo) });
+      else send(200, { models: this.models.filter((m) => !olderThan(query.get("client_version")!, m.minimalClientVersion ?? "0.0.0")).map(modelInfo) });
       return true;
     }
     if (req.method === "POST" && path === "/backend-api/codex/responses") {
@@ -196,7 +198,15 @@ function modelInfo(m: FakeModel): Record<string, unknown> {
     support_verbosity: true,
     default_verbosity: "low",
     input_modalities: ["text", "image"],
+    minimal_client_version: m.minimalClientVersion ?? "0.98.0",
   };
+}
+
+/** `a` < `b` for x.y.z versions. */
+function olderThan(a: string, b: string): boolean {
+  const [x, y] = [a, b].map((v) => v.split(".").map(Number));
+  for (let i = 0; i < 3; i++) if ((x![i] ?? 0) !== (y![i] ?? 0)) return (x![i] ?? 0) < (y![i] ?? 0);
+  return false;
 }
 
 /** The last user text of a Responses input. */

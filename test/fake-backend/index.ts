@@ -13,6 +13,8 @@ export { responseSteps, sseFrame, type Step } from "./events.js";
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** the query string, with its `?` */
+  query: string;
   headers: Record<string, string | string[] | undefined>;
   body: string;
 }
@@ -71,7 +73,7 @@ export class FakeBackend {
       headers: req.headers as FakeRequest["headers"],
       body: Buffer.concat(chunks).toString("utf8"),
     };
-    if (this.#record) this.requests.push({ method: request.method, path: request.path, headers: req.headers, body: request.body });
+    if (this.#record) this.requests.push({ method: request.method, path: request.path, query: url.search, headers: req.headers, body: request.body });
     if (await this.codex.handle(req, res, request.path, request.query, request.body)) return;
     const answer: FakeResponse = (await this.issuer.handle(request)) ?? { status: 404, headers: { "content-type": "application/json" }, body: '{"detail":"Not Found"}' };
     res.writeHead(answer.status, answer.headers);

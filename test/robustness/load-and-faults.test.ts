@@ -210,6 +210,20 @@ describe("upstream faults", () => {
     expect((await callCount()) - before).toBe(1);
   });
 
+  it("that 504 comes in each family's own error format", async () => {
+    const message = (body: Record<string, unknown>) => String((body.error as { message?: string })?.message ?? body.error);
+    for (const family of families.filter((f) => ["/api/chat", "/v1/messages"].includes(f.path))) {
+      const before = await callCount();
+      const res = await fetch(`${serve.url}${family.path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(family.body("[[scenario:hang]] x")) });
+      expect(res.status, family.path).toBe(504);
+      const body = (await res.json()) as Record<string, unknown>;
+      if (family.path === "/v1/messages") expect(body).toMatchObject({ type: "error", error: { type: "timeout_error" } });
+      else expect(Object.keys(body)).toEqual(["error"]);
+      expect(message(body)).toMatch(/sent nothing for 400ms/);
+      expect((await callCount()) - before).toBe(1);
+    }
+  });
+
   it("a 403 web page (a bot check or proxy in between) is a 502 that says so, not a request to sign in again", async () => {
     const res = await post("[[scenario:blocked]] x");
     expect(res.status).toBe(502);

@@ -30,21 +30,33 @@ export function registerOllamaRoutes(app: H3, ctx: ServerContext): void {
     return showEntry(model, name);
   });
   app.post("/api/chat", async (event) => {
-    const body = await readJsonBody(event, ctx.options.bodyLimit);
-    return run(event, ctx, (tctx) => ollamaChatToResponses(body, tctx), "chat");
+    const req = objectBody(await readJsonBody(event, ctx.options.bodyLimit));
+    // no messages is how Ollama clients ask to load a model: answer at once
+    if (req.messages === undefined || req.messages === null || (Array.isArray(req.messages) && !req.messages.length)) {
+      return { ...(await preload(req, ctx)), message: { role: "assistant", content: "" }, done: true, done_reason: "load" };
+    }
+    return run(event, ctx, (tctx) => ollamaChatToResponses(req, tctx), "chat");
   });
   app.post("/api/generate", async (event) => {
-    const body = await readJsonBody(event, ctx.options.bodyLimit);
-    if (!body || typeof body !== "object" || Array.isArray(body)) throw new InvalidRequestError("The request body must be a JSON object");
-    const req = body as Record<string, unknown>;
+    const req = objectBody(await readJsonBody(event, ctx.options.bodyLimit));
     // an empty prompt is how Ollama clients ask to load a model: answer at once
     if (!req.prompt && !(Array.isArray(req.images) && req.images.length)) {
-      if (typeof req.model !== "string" || !req.model) throw new InvalidRequestError("`model` is required", "model", "missing_required_parameter");
-      lookup(String(stripOllamaTag(req.model)), await translateContext(ctx));
-      return { model: req.model, created_at: new Date().toISOString(), response: "", done: true, done_reason: "load" };
+      return { ...(await preload(req, ctx)), response: "", done: true, done_reason: "load" };
     }
-    return run(event, ctx, (tctx) => ollamaGenerateToResponses(body, tctx), "generate");
+    return run(event, ctx, (tctx) => ollamaGenerateToResponses(req, tctx), "generate");
   });
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new InvalidRequestError("The request body must be a JSON object");
+  return body as Record<string, unknown>;
+}
+
+/** A model load (Ollama's preload): the model must exist, as it must for a real answer; nothing is sent upstream. */
+async function preload(req: Record<string, unknown>, ctx: ServerContext) {
+  if (typeof req.model !== "string" || !req.model) throw new InvalidRequestError("`model` is required", "model", "missing_required_parameter");
+  lookup(String(stripOllamaTag(req.model)), await translateContext(ctx));
+  return { model: req.model, created_at: new Date().toISOString() };
 }
 
 async function run(event: H3Event, ctx: ServerContext, translate: (tctx: TranslateContext) => OllamaTranslation, kind: "chat" | "generate") {

@@ -6,6 +6,7 @@ const started = Date.now();
 
 export const ROUTES = [
   "GET /health",
+  "GET /healthz",
   "GET /v1/models",
   "GET /v1/usage",
   "GET /v1/models/{id}",
@@ -24,7 +25,10 @@ export const ROUTES = [
 
 export function registerUtilityRoutes(app: H3, ctx: ServerContext): void {
   // no auth and no upstream call: for load balancers, service managers and `doctor`
-  app.get("/health", () => ({ status: "ok", name: "codex-proxy", version: ctx.version, uptimeSec: Math.round((Date.now() - started) / 1000) }));
+  const health = () => ({ status: "ok", name: "codex-proxy", version: ctx.version, uptimeSec: Math.round((Date.now() - started) / 1000) });
+  app.get("/health", health);
+  // the name Kubernetes probes (and an earlier proxy this one replaces) use
+  app.get("/healthz", health);
   // the last Codex usage-limit windows the backend reported (no backend call)
   const usage = () => ({ object: "usage", usage: usageJson(ctx.usage.latest ?? ctx.usage.read()) });
   app.get("/v1/usage", usage);

@@ -49,5 +49,7 @@ export interface ModelInfo {
   /** shown in model pickers (the backend hides internal models) */
   visible: boolean;
   priority: number;
+  /** the oldest Codex CLI version the backend shows the model to (`minimal_client_version`) */
+  minimalClientVersion?: string;
 }
 
