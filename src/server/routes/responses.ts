@@ -24,7 +24,7 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
     return aggregator.response;
   }
   let sequence = 0;
-  const frames = translateFrames(
+  const frames = await translateFrames(
     upstream.events,
     {
       // the backend's events go to the client as they are
@@ -44,6 +44,8 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
     },
     event,
     ctx,
+    // Responses clients (the Codex CLI first) read response.failed and its code from the stream itself
+    false,
   );
   return streamResponse(event, frames, SSE_HEADERS);
 }
