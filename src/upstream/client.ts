@@ -180,8 +180,14 @@ export class UpstreamClient {
   }
 }
 
-/** A non-200 answer of the backend → an {@link UpstreamError} with the backend's own words. */
+/** A non-200 answer of the backend → an {@link UpstreamError} with the backend's own words, and the answer itself. */
 export function httpError(status: number, text: string, headers: Record<string, string | string[] | undefined> = {}): UpstreamError {
+  const error = classifyHttpError(status, text, headers);
+  error.extra.answer = { status, body: text, headers };
+  return error;
+}
+
+function classifyHttpError(status: number, text: string, headers: Record<string, string | string[] | undefined>): UpstreamError {
   let body: Record<string, unknown> = {};
   try {
     body = JSON.parse(text) as Record<string, unknown>;

@@ -121,3 +121,76 @@ describe("a streamed answer that fails before any output gets the status the non
     expect(String((error as Error).message)).toMatch(/Something went wrong upstream/);
   });
 });
+
+describe("/v1/responses relays the backend's answers as sent", () => {
+  const post = (body: unknown, headers: Record<string, string> = { authorization: "Bearer status-key" }) =>
+    fetch(`${serve.url}/v1/responses`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+
+  it("a 429 usage_limit_reached: the backend's status, body and usage headers (what the Codex CLI reads)", async () => {
+    const before = fake.codex.calls.length;
+    const res = await post({ model: "gpt-5.5", input: "[[scenario:usage_limit]]" });
+    expect(res.status).toBe(429);
+    expect(res.statusText).toBe("Too Many Requests");
+    expect(res.headers.get("content-type")).toBe("application/json");
+    const text = await res.text();
+    // the body as upstream-protocol.md §4.1 has it, byte for byte (the fake serializes it with JSON.stringify)
+    const sent = JSON.parse(text);
+    expect(text).toBe(JSON.stringify(sent));
+    expect(sent).toEqual({ error: { type: "usage_limit_reached", plan_type: "pro", resets_at: expect.any(Number), message: "The usage limit has been reached" } });
+    expect(res.headers.get("x-codex-primary-used-percent")).toBe("100.0");
+    expect(res.headers.get("x-codex-active-limit")).toBe("codex");
+    expect(res.headers.get("x-codex-secondary-window-minutes")).toBe("10080");
+    expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(fake.codex.calls.length - before).toBe(1); // never retried
+  });
+
+  it("a 5xx that retries did not cure: the backend's last status and body", { timeout: 30_000 }, async () => {
+    const before = fake.codex.calls.length;
+    for (let i = 0; i < 4; i++) fake.codex.queue.push({ status: 500, body: "upstream exploded", headers: { "content-type": "text/plain" } });
+    const res = await post({ model: "gpt-5.5", input: "hi" });
+    expect(res.status).toBe(500);
+    expect(res.headers.get("content-type")).toBe("text/plain");
+    expect(await res.text()).toBe("upstream exploded");
+    expect(res.headers.get("x-codex-primary-used-percent")).toBe("12.5");
+    expect(fake.codex.calls.length - before).toBe(4);
+  });
+
+  it("a backend 401 still refreshes the login and retries first: the final answer is what is relayed", async () => {
+    const refreshes = fake.issuer.refreshCount;
+    fake.codex.queue.push({ status: 401, body: { detail: "Unauthorized" } });
+    const res = await openai.responses.create({ model: "gpt-5.5", input: "after a 401" });
+    expect(res.output_text).toBe("You said: after a 401");
+    expect(fake.issuer.refreshCount).toBe(refreshes + 1);
+  });
+
+  it("usage headers, request id and model go out on answers, streamed or not", async () => {
+    const plain = await openai.responses.create({ model: "gpt-5.5", input: "hello" }).withResponse();
+    expect(plain.data.output_text).toBe("You said: hello");
+    const streamed = await openai.responses.create({ model: "gpt-5.5", input: "hello", stream: true }).withResponse();
+    for await (const _ of streamed.data);
+    for (const { response } of [plain, streamed]) {
+      expect(response.headers.get("x-codex-primary-used-percent")).toBe("12.5");
+      expect(response.headers.get("x-codex-plan-type")).toBe(fake.issuer.account.plan);
+      expect(response.headers.get("openai-model")).toBe("gpt-5.5");
+      expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it("a failure inside the stream is relayed as the backend's event, not turned into a status", async () => {
+    const stream = await openai.responses.create({ model: "gpt-5.5", input: "[[scenario:stream_usage_limit]]", stream: true });
+    const events: { type: string; response?: any }[] = [];
+    for await (const event of stream) events.push(event);
+    expect(events.at(-1)).toMatchObject({ type: "response.failed", response: { error: { code: "usage_limit_reached", plan_type: "plus", resets_at: expect.any(Number) } } });
+  });
+
+  it("the proxy's own errors stay in the OpenAI format", async () => {
+    for (const [res, status, code] of [
+      [await post("{"), 400, "invalid_json"],
+      [await post({ model: "no-such-model", input: "hi" }), 400, "model_not_found"],
+      [await post({ model: "gpt-5.5", input: "hi" }, {}), 401, "invalid_api_key"],
+    ] as const) {
+      expect(res.status).toBe(status);
+      expect((await res.json()).error).toMatchObject({ message: expect.any(String), type: expect.any(String), code });
+    }
+  });
+});

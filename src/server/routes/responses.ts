@@ -2,25 +2,41 @@ import type { H3, H3Event } from "h3";
 import { responsesToBackend } from "../../translate/responses/request.js";
 import { ResponseAggregator } from "../../translate/responses/aggregate.js";
 import { UpstreamError } from "../../upstream/errors.js";
+import type { UpstreamStream } from "../../upstream/client.js";
 import { readJsonBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
 import { describeError } from "../errors.js";
-import { SSE_HEADERS, streamResponse } from "../stream.js";
+import { SSE_HEADERS, preparedHeaders, streamResponse } from "../stream.js";
 import { drain, openUpstream, route, translateFrames } from "./_shared.js";
 
 export function registerResponsesRoutes(app: H3, ctx: ServerContext): void {
   route(app, "post", "/responses", (event) => createResponse(event, ctx));
 }
 
+/**
+ * Responses clients (the Codex CLI first) are the backend's own clients: they read its error bodies
+ * (`usage_limit_reached`, `resets_at`, `plan_type`), its failure events and its usage headers, so this route
+ * relays them as sent. Errors of the proxy's own (bad JSON, unknown model, API key) stay in the OpenAI format.
+ */
 async function createResponse(event: H3Event, ctx: ServerContext): Promise<unknown> {
   const body = await readJsonBody(event, ctx.options.bodyLimit);
   const tctx = await translateContext(ctx);
   const { request, stream } = responsesToBackend(body, tctx);
-  const upstream = await openUpstream(event, ctx, request, tctx, String((body as Record<string, unknown>).model ?? request.model));
+  let upstream: UpstreamStream;
+  try {
+    upstream = await openUpstream(event, ctx, request, tctx, String((body as Record<string, unknown>).model ?? request.model));
+  } catch (error) {
+    const answer = error instanceof UpstreamError ? error.extra.answer : undefined;
+    if (!answer) throw error;
+    const contentType = relayed(answer.headers, (name) => name === "content-type");
+    return new Response(answer.body, { status: answer.status, headers: { ...preparedHeaders(event), ...contentType, ...relayed(answer.headers, backendHeader) } });
+  }
+  const headers = relayed(upstream.headers, backendHeader);
 
   if (!stream) {
     const aggregator = new ResponseAggregator(body as Record<string, unknown>);
     await drain(upstream.events, (e) => aggregator.push(e));
+    for (const [name, value] of Object.entries(headers)) event.res.headers.set(name, value);
     return aggregator.response;
   }
   let sequence = 0;
@@ -44,8 +60,17 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
     },
     event,
     ctx,
-    // Responses clients (the Codex CLI first) read response.failed and its code from the stream itself
+    // no held status line: these clients read response.failed and its code from the stream itself
     false,
   );
-  return streamResponse(event, frames, SSE_HEADERS);
+  return streamResponse(event, frames, { ...SSE_HEADERS, ...headers });
+}
+
+/** The backend's usage headers (Codex shows the user's limits from them), request id and served model. */
+const backendHeader = (name: string) => name.startsWith("x-codex-") || name === "x-request-id" || name === "openai-model";
+
+function relayed(headers: Record<string, string | string[] | undefined>, wanted: (name: string) => boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined && wanted(name)) out[name] = Array.isArray(value) ? value.join(", ") : value;
+  return out;
 }
