@@ -155,12 +155,13 @@ export class UpstreamClient {
       },
       stream,
     );
-    // nothing reached the client yet, so a failure can be retried; a stall is not (the wait would multiply, and
-    // the client's own retry policy sees the 504)
+    // nothing reached the client yet, so a broken or overloaded answer can be retried; a stall is not (the wait
+    // would multiply, and the client's own retry policy sees the 504), nor a failure event that would only repeat
+    // (a usage limit, a context overflow)
     const failed = (error: unknown, what: string): Attempt => {
       if (options.signal?.aborted) throw options.signal.reason ?? error;
       const upstream = error instanceof UpstreamError ? error : new UpstreamError("bad_gateway", `${what}: ${errorMessage(error)}`);
-      return { ok: false, retry: upstream.kind !== "timeout", error: upstream };
+      return { ok: false, retry: upstream.kind === "bad_gateway" || upstream.kind === "overloaded", error: upstream };
     };
     let head: ResponseHead;
     try {

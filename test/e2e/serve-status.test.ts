@@ -73,7 +73,10 @@ describe("a streamed answer that fails before any output gets the status the non
     expect(Number(limited!.headers!.get("retry-after"))).toBeGreaterThan(1700);
     // the same answers as without streaming
     const plain = await failure(openai.chat.completions.create({ model: "gpt-5.5", messages: user("[[scenario:stream_usage_limit]]") }));
-    expect(plain).toMatchObject({ status: 429, code: "usage_limit_reached", error: limited!.error });
+    // (the message says "in N min", so the two can differ by a minute)
+    const shape = (e: any) => ({ ...e.error, message: e.error.message.replace(/\(in [^)]*\)/, "") });
+    expect(shape(plain)).toEqual(shape(limited));
+    expect(limited!.error.message).toMatch(/usage limit is reached \(plus plan\); it resets at/);
   });
 
   it("legacy completions: the same typed errors", async () => {
@@ -192,5 +195,22 @@ describe("/v1/responses relays the backend's answers as sent", () => {
       expect(res.status).toBe(status);
       expect((await res.json()).error).toMatchObject({ message: expect.any(String), type: expect.any(String), code });
     }
+  });
+});
+
+describe("a failure that is the backend's very first event", () => {
+  it("is not retried when retrying cannot help (a usage limit), and keeps its status", async () => {
+    const before = fake.codex.calls.length;
+    const failed = { type: "response.failed", response: { id: "resp_1", status: "failed", error: { code: "usage_limit_reached", message: "You've hit your usage limit." } } };
+    fake.codex.queue.push({ steps: [{ event: failed }] });
+    const limited = await failure(openai.chat.completions.create({ model: "gpt-5.5", stream: true, messages: user("first event fails") }));
+    expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(fake.codex.calls.length - before).toBe(1);
+    // and /v1/responses relays the backend's stream as it came
+    fake.codex.queue.push({ steps: [{ event: failed }] });
+    const events = [];
+    for await (const event of await openai.responses.create({ model: "gpt-5.5", input: "first event fails", stream: true })) events.push(event);
+    expect(events).toEqual([failed]);
+    expect(fake.codex.calls.length - before).toBe(2);
   });
 });

@@ -26,7 +26,11 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
   try {
     upstream = await openUpstream(event, ctx, request, tctx, String((body as Record<string, unknown>).model ?? request.model));
   } catch (error) {
-    const answer = error instanceof UpstreamError ? error.extra.answer : undefined;
+    if (!(error instanceof UpstreamError)) throw error;
+    // a failure event before any other: the stream the backend sent
+    const failed = error.extra.event;
+    if (stream && failed) return streamResponse(event, (async function* () { yield sseFrame(failed); })(), SSE_HEADERS);
+    const answer = error.extra.answer;
     if (!answer) throw error;
     const contentType = relayed(answer.headers, (name) => name === "content-type");
     return new Response(answer.body, { status: answer.status, headers: { ...preparedHeaders(event), ...contentType, ...relayed(answer.headers, backendHeader) } });
@@ -46,12 +50,11 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
       // the backend's events go to the client as they are
       map: (e) => {
         sequence = typeof e.sequence_number === "number" ? e.sequence_number : sequence + 1;
-        return [`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`];
+        return [sseFrame(e)];
       },
       fail: (reason) => {
         if (reason instanceof UpstreamError && reason.extra.event) {
-          const failed = reason.extra.event;
-          return [`event: ${String(failed.type)}\ndata: ${JSON.stringify(failed)}\n\n`];
+          return [sseFrame(reason.extra.event)];
         }
         const info = describeError(reason);
         const errorEvent = { type: "error", code: info.code ?? "server_error", message: info.message, param: null, sequence_number: sequence + 1 };
@@ -65,6 +68,8 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
   );
   return streamResponse(event, frames, { ...SSE_HEADERS, ...headers });
 }
+
+const sseFrame = (e: Record<string, unknown>) => `event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`;
 
 /** The backend's usage headers (Codex shows the user's limits from them), request id and served model. */
 const backendHeader = (name: string) => name.startsWith("x-codex-") || name === "x-request-id" || name === "openai-model";
