@@ -175,7 +175,9 @@ export class UpstreamClient {
     try {
       await stream.ready();
     } catch (error) {
-      return failed(error, "The Codex backend stream failed");
+      const attempt = failed(error, "The Codex backend stream failed");
+      if (!attempt.ok) attempt.error.extra.headers ??= head.headers;
+      return attempt;
     }
     return { ok: true, value: { headers: head.headers, events: stream } };
   }
@@ -184,7 +186,8 @@ export class UpstreamClient {
 /** A non-200 answer of the backend → an {@link UpstreamError} with the backend's own words, and the answer itself. */
 export function httpError(status: number, text: string, headers: Record<string, string | string[] | undefined> = {}): UpstreamError {
   const error = classifyHttpError(status, text, headers);
-  error.extra.answer = { status, body: text, headers };
+  error.extra.answer = { status, body: text };
+  error.extra.headers = headers;
   return error;
 }
 

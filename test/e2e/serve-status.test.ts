@@ -209,8 +209,10 @@ describe("a failure that is the backend's very first event", () => {
     // and /v1/responses relays the backend's stream as it came
     fake.codex.queue.push({ steps: [{ event: failed }] });
     const events = [];
-    for await (const event of await openai.responses.create({ model: "gpt-5.5", input: "first event fails", stream: true })) events.push(event);
+    const { data, response } = await openai.responses.create({ model: "gpt-5.5", input: "first event fails", stream: true }).withResponse();
+    for await (const event of data) events.push(event);
     expect(events).toEqual([failed]);
+    expect(response.headers.get("x-codex-primary-used-percent")).toBe("12.5");
     expect(fake.codex.calls.length - before).toBe(2);
   });
 });

@@ -27,13 +27,14 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
     upstream = await openUpstream(event, ctx, request, tctx, String((body as Record<string, unknown>).model ?? request.model));
   } catch (error) {
     if (!(error instanceof UpstreamError)) throw error;
+    const backend = relayed(error.extra.headers ?? {}, backendHeader);
     // a failure event before any other: the stream the backend sent
     const failed = error.extra.event;
-    if (stream && failed) return streamResponse(event, (async function* () { yield sseFrame(failed); })(), SSE_HEADERS);
+    if (stream && failed) return streamResponse(event, (async function* () { yield sseFrame(failed); })(), { ...SSE_HEADERS, ...backend });
     const answer = error.extra.answer;
     if (!answer) throw error;
-    const contentType = relayed(answer.headers, (name) => name === "content-type");
-    return new Response(answer.body, { status: answer.status, headers: { ...preparedHeaders(event), ...contentType, ...relayed(answer.headers, backendHeader) } });
+    const contentType = relayed(error.extra.headers ?? {}, (name) => name === "content-type");
+    return new Response(answer.body, { status: answer.status, headers: { ...preparedHeaders(event), ...contentType, ...backend } });
   }
   const headers = relayed(upstream.headers, backendHeader);
 
