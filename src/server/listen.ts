@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import { STATUS_CODES, ServerResponse, type IncomingMessage, type Server } from "node:http";
 import { toNodeHandler } from "h3/node";
 import { listen, type Listener } from "listhen";
 import type { H3 } from "h3";
@@ -19,11 +19,27 @@ export interface RunningServer {
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWith("127.");
 
+/**
+ * h3 answers with a web Response whose statusText is "", and srvx passes that on as the reason phrase
+ * (`HTTP/1.1 429 `): every status line gets the standard phrase instead.
+ */
+const writeHead = ServerResponse.prototype.writeHead;
+function writeHeadWithReason(this: ServerResponse, status: number, ...rest: unknown[]): ServerResponse {
+  const [reason, headers] = typeof rest[0] === "string" ? rest : [undefined, rest[0]];
+  return Reflect.apply(writeHead, this, [status, (reason as string) || STATUS_CODES[status] || "Unknown", headers]) as ServerResponse;
+}
+
 /** Listen on exactly `host:port` (a busy port is an error, never a silent move to another port). */
 export async function startServer(app: H3, host: string, port: number): Promise<RunningServer> {
   let listener: Listener;
+  const handle = toNodeHandler(app);
   try {
-    listener = await listen(toNodeHandler(app), {
+    listener = await listen(
+      (req: IncomingMessage, res: ServerResponse) => {
+        res.writeHead = writeHeadWithReason as ServerResponse["writeHead"];
+        return handle(req, res);
+      },
+      {
       // an empty range turns off get-port-please's silent fallback to another port
       port: port === 0 ? 0 : { port, alternativePortRange: [] as unknown as [number, number], random: false },
       hostname: host,
@@ -34,7 +50,8 @@ export async function startServer(app: H3, host: string, port: number): Promise<
       tunnel: false,
       clipboard: false,
       autoClose: false,
-    });
+      },
+    );
   } catch (error) {
     if (/available port|EADDRINUSE/i.test(String((error as Error).message ?? error))) {
       const owner = await describePortOwner(port);

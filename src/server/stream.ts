@@ -11,10 +11,14 @@ import { nodeOf } from "./node.js";
  */
 export function streamResponse(event: H3Event, frames: AsyncIterable<string>, headers: Record<string, string>): unknown {
   if (!nodeOf(event)) return webStreamResponse(frames, headers);
-  // headers a middleware prepared (CORS) apply to the stream as they do to any other answer
+  return fromNodeHandler((_req, res) => writeFrames(res as ServerResponse, frames, { ...preparedHeaders(event), ...headers }))(event);
+}
+
+/** Headers a middleware prepared (CORS), for answers h3 does not add them to: streams and relayed errors. */
+export function preparedHeaders(event: H3Event): Record<string, string> {
   const prepared: Record<string, string> = {};
   event.res.headers.forEach((value, name) => (prepared[name] = value));
-  return fromNodeHandler((_req, res) => writeFrames(res as ServerResponse, frames, { ...prepared, ...headers }))(event);
+  return prepared;
 }
 
 async function writeFrames(res: ServerResponse, frames: AsyncIterable<string>, headers: Record<string, string>): Promise<void> {

@@ -162,12 +162,13 @@ export class UpstreamClient {
       },
       stream,
     );
-    // nothing reached the client yet, so a failure can be retried; a stall is not (the wait would multiply, and
-    // the client's own retry policy sees the 504)
+    // nothing reached the client yet, so a broken or overloaded answer can be retried; a stall is not (the wait
+    // would multiply, and the client's own retry policy sees the 504), nor a failure event that would only repeat
+    // (a usage limit, a context overflow)
     const failed = (error: unknown, what: string): Attempt => {
       if (options.signal?.aborted) throw options.signal.reason ?? error;
       const upstream = error instanceof UpstreamError ? error : new UpstreamError("bad_gateway", `${what}: ${errorMessage(error)}`);
-      return { ok: false, retry: upstream.kind !== "timeout", error: upstream };
+      return { ok: false, retry: upstream.kind === "bad_gateway" || upstream.kind === "overloaded", error: upstream };
     };
     let head: ResponseHead;
     try {
@@ -181,14 +182,23 @@ export class UpstreamClient {
     try {
       await stream.ready();
     } catch (error) {
-      return failed(error, "The Codex backend stream failed");
+      const attempt = failed(error, "The Codex backend stream failed");
+      if (!attempt.ok) attempt.error.extra.headers ??= head.headers;
+      return attempt;
     }
     return { ok: true, value: { headers: head.headers, events: stream } };
   }
 }
 
-/** A non-200 answer of the backend → an {@link UpstreamError} with the backend's own words. */
+/** A non-200 answer of the backend → an {@link UpstreamError} with the backend's own words, and the answer itself. */
 export function httpError(status: number, text: string, headers: Record<string, string | string[] | undefined> = {}): UpstreamError {
+  const error = classifyHttpError(status, text, headers);
+  error.extra.answer = { status, body: text };
+  error.extra.headers = headers;
+  return error;
+}
+
+function classifyHttpError(status: number, text: string, headers: Record<string, string | string[] | undefined>): UpstreamError {
   let body: Record<string, unknown> = {};
   try {
     body = JSON.parse(text) as Record<string, unknown>;

@@ -37,6 +37,10 @@ export class UpstreamError extends Error {
       upstreamStatus?: number;
       /** the in-stream event that carried the failure, for clients that want it verbatim */
       event?: Record<string, unknown>;
+      /** the backend's HTTP error answer, for clients that want it verbatim */
+      answer?: { status: number; body: string };
+      /** the headers of the backend answer that failed */
+      headers?: Record<string, string | string[] | undefined>;
     } = {},
   ) {
     super(message);

@@ -36,7 +36,9 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
   #rejectHead!: (error: unknown) => void;
   #status = 0;
   #headers: IncomingHttpHeaders = {};
-  #errorBody = "";
+  /** a non-200 answer's body, whole chunks (a character can span two), decoded once it is in */
+  #errorBody: Buffer[] = [];
+  #errorBodySize = 0;
   /** body chunks of the network read being processed */
   #chunks: Buffer[] = [];
 
@@ -82,7 +84,10 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#status !== 200) {
-      if (this.#errorBody.length < ERROR_BODY_LIMIT) this.#errorBody += chunk.toString("utf8");
+      if (this.#errorBodySize < ERROR_BODY_LIMIT) {
+        this.#errorBody.push(chunk);
+        this.#errorBodySize += chunk.length;
+      }
       return;
     }
     // a network read holds many body chunks (often one per event): parse them together once it is done
@@ -104,7 +109,7 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
     clearTimeout(this.#idle);
     this.#unlisten();
     if (this.#status !== 200) {
-      this.#resolveHead({ status: this.#status, headers: this.#headers, text: this.#errorBody });
+      this.#resolveHead({ status: this.#status, headers: this.#headers, text: Buffer.concat(this.#errorBody).toString("utf8") });
       return;
     }
     this.#flush();
@@ -116,7 +121,7 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
     clearTimeout(this.#idle);
     this.#unlisten();
     if (!this.#status) return this.#rejectHead(error);
-    if (this.#status !== 200) return this.#resolveHead({ status: this.#status, headers: this.#headers, text: this.#errorBody });
+    if (this.#status !== 200) return this.#resolveHead({ status: this.#status, headers: this.#headers, text: Buffer.concat(this.#errorBody).toString("utf8") });
     this.#flush(); // what arrived before the failure still goes out
     const aborted = this.#options.signal?.aborted;
     this.#fail(aborted ? this.#options.signal!.reason : error instanceof UpstreamError ? error : new UpstreamError("bad_gateway", `The Codex backend stream broke: ${errorMessage(error)}`));

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FakeIssuer } from "./issuer.js";
 import { writable } from "../../src/server/stream.js";
@@ -78,7 +79,7 @@ export class FakeCodex {
   async handle(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, body: string): Promise<boolean> {
     if (!path.startsWith("/backend-api/codex/")) return false;
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { "content-type": "application/json", ...this.rateLimitHeaders(), ...headers });
+      res.writeHead(status, { "content-type": "application/json", ...this.rateLimitHeaders(), "x-request-id": randomUUID(), ...headers });
       res.end(typeof payload === "string" ? payload : JSON.stringify(payload));
     };
     const auth = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ""))?.[1];
@@ -125,7 +126,7 @@ export class FakeCodex {
       if (!res.writableFinished) call.aborted = true;
     });
     // the real backend has been seen omitting content-type on its SSE body
-    res.writeHead(200, { ...this.rateLimitHeaders(), "cache-control": "no-cache" });
+    res.writeHead(200, { ...this.rateLimitHeaders(), "x-request-id": randomUUID(), "openai-model": String(body.model), "cache-control": "no-cache" });
     for (const step of reply.steps) {
       if (call.aborted || res.destroyed) return;
       if ("pause" in step) await new Promise((r) => setTimeout(r, step.pause));
@@ -232,10 +233,11 @@ function* endlessSteps(model: string): Generator<Step> {
 
 /**
  * The default reply. A `[[scenario:NAME]]` marker in the last user message picks a behaviour, so a real client
- * can drive every path: text (default), reasoning, tool, parallel_tools, failed, context, incomplete, filter,
- * usage_limit, rate_limit, error500, cut, truncated, malformed, hang (no answer at all), not_sse (JSON with 200),
- * blocked (a 403 web page), slow, long-N (N deltas), endless (deltas until the reader leaves), multi_reasoning
- * (reasoning → text → reasoning → tool call or text), custom_tool (a freeform tool call with streamed input).
+ * can drive every path: text (default), reasoning, tool, parallel_tools, failed, context, incomplete,
+ * incomplete_empty, filter, usage_limit, stream_usage_limit, rate_limit, error500, cut, truncated, malformed, hang
+ * (no answer at all), not_sse (JSON with 200), blocked (a 403 web page), slow, long-N (N deltas), endless (deltas
+ * until the reader leaves), multi_reasoning (reasoning → text → reasoning → tool call or text), custom_tool (a
+ * freeform tool call with streamed input).
  */
 export function scenarioReply(body: Record<string, unknown>): Reply {
   const text = lastUserText(body);
@@ -288,12 +290,20 @@ export function scenarioReply(body: Record<string, unknown>): Reply {
       return steps({ failed: { code: "context_length_exceeded", message: "Your input exceeds the context window of this model." } });
     case "incomplete":
       return steps({ text: "Truncated answ", incomplete: "max_output_tokens" });
+    case "incomplete_empty":
+      // the output budget ran out before anything was written
+      return steps({ incomplete: "max_output_tokens" });
+    case "stream_usage_limit":
+      // the limit reported inside a 200 stream, before any output
+      return steps({ failed: { code: "usage_limit_reached", type: "usage_limit_reached", plan_type: "plus", resets_at: Math.floor(Date.now() / 1000) + 1800, message: "You've hit your usage limit." } });
     case "filter":
       return steps({ text: "Filtered", incomplete: "content_filter" });
     case "usage_limit":
+      // upstream-protocol.md §4.1, with the usage headers of an exhausted window
       return {
         status: 429,
         body: { error: { type: "usage_limit_reached", plan_type: "pro", resets_at: Math.floor(Date.now() / 1000) + 3600, message: "The usage limit has been reached" } },
+        headers: { "x-codex-primary-used-percent": "100.0", "x-codex-active-limit": "codex" },
       };
     case "rate_limit":
       return { status: 429, body: { error: { type: "rate_limit_exceeded", message: "Too many requests" } }, headers: { "retry-after": "7" } };

@@ -45,7 +45,7 @@ export interface ResponseScript {
   /** end with response.incomplete and this reason instead of response.completed */
   incomplete?: string;
   /** end with response.failed carrying this error */
-  failed?: { code: string; message: string };
+  failed?: { code: string; message: string; [field: string]: unknown };
   /** stop after this many steps without a terminal event (a cut stream) */
   cutAfter?: number;
   /** pause between deltas, ms */

@@ -95,22 +95,70 @@ export interface FrameMapping {
   fail: (reason: unknown) => string[];
 }
 
+/** Events that only open the answer: nothing the client would see yet. */
+const PREAMBLE = new Set(["response.created", "response.in_progress", "response.queued"]);
+
 /**
  * The one streaming loop every client family uses: upstream events → client frames, and a failure → the
- * family's error frame. When the client itself went away nothing more is written; the iterator's cleanup
- * aborts the upstream request.
+ * family's error frame. With `holdStatus`, the status line waits until the answer shows the client something
+ * (or ends), and a failure before that is thrown: the client gets the status and error body of the non-stream
+ * path (400 context_length_exceeded, 429 with retry-after), which SDKs raise as their typed errors. The frames
+ * held go out in the same write as the first output, so nothing waits longer than it did. When the client
+ * itself went away nothing more is written; the iterator's cleanup aborts the upstream request.
  */
-export async function* translateFrames(events: AsyncIterable<ResponsesEvent[]>, mapping: FrameMapping, event: H3Event, ctx: ServerContext): AsyncGenerator<string> {
+export async function translateFrames(
+  events: AsyncIterable<ResponsesEvent[]>,
+  mapping: FrameMapping,
+  event: H3Event,
+  ctx: ServerContext,
+  holdStatus = true,
+): Promise<AsyncGenerator<string>> {
+  const upstream = { iterator: events[Symbol.asyncIterator](), done: false };
+  let held = (mapping.start?.() ?? []).join("");
   try {
-    yield (mapping.start?.() ?? []).join("");
-    for await (const batch of events) {
+    for (let shown = !holdStatus; !shown; ) {
+      const next = await upstream.iterator.next();
+      if (next.done) upstream.done = shown = true;
+      else
+        for (const upstreamEvent of next.value) {
+          const frames = mapping.map(upstreamEvent).join("");
+          held += frames;
+          if (frames && !PREAMBLE.has(upstreamEvent.type)) shown = true;
+        }
+    }
+  } catch (error) {
+    await upstream.iterator.return?.();
+    throw streamEndReason(error, event, ctx) ?? error;
+  }
+  return frameLoop(held, upstream, mapping, event, ctx);
+}
+
+async function* frameLoop(
+  held: string,
+  upstream: { iterator: AsyncIterator<ResponsesEvent[]>; done: boolean },
+  mapping: FrameMapping,
+  event: H3Event,
+  ctx: ServerContext,
+): AsyncGenerator<string> {
+  try {
+    yield held;
+    while (!upstream.done) {
+      const next = await upstream.iterator.next().catch((error: unknown) => {
+        upstream.done = true;
+        throw error;
+      });
+      if (next.done) break;
       let frames = "";
-      for (const upstreamEvent of batch) for (const frame of mapping.map(upstreamEvent)) frames += frame;
+      for (const upstreamEvent of next.value) for (const frame of mapping.map(upstreamEvent)) frames += frame;
       if (frames) yield frames;
     }
+    upstream.done = true;
     yield (mapping.end?.() ?? []).join("");
   } catch (error) {
     const reason = streamEndReason(error, event, ctx);
     if (reason) yield mapping.fail(reason).join("");
+  } finally {
+    // the client left before the upstream answer ended: abort it
+    if (!upstream.done) await upstream.iterator.return?.();
   }
 }

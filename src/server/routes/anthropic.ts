@@ -30,7 +30,7 @@ async function messages(event: H3Event, ctx: ServerContext): Promise<unknown> {
     return aggregateAnthropic(events);
   }
   const frame = (e: { type: string }) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
-  const frames = translateFrames(
+  const frames = await translateFrames(
     upstream.events,
     {
       map: (e) => translator.push(e).map(frame),

@@ -28,7 +28,7 @@ async function completions(event: H3Event, ctx: ServerContext): Promise<unknown>
     return toCompletion(aggregateChatChunks(chunks, translator.usage ?? toChatUsage(undefined)), echo);
   }
   const frame = (chunk: unknown) => `data: ${JSON.stringify(chunk)}\n\n`;
-  const frames = translateFrames(
+  const frames = await translateFrames(
     upstream.events,
     {
       start: () => (echo ? [frame({ id: "cmpl-echo", object: "text_completion", created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, text: echo, finish_reason: null, logprobs: null }] })] : []),

@@ -72,7 +72,7 @@ async function run(event: H3Event, ctx: ServerContext, translate: (tctx: Transla
     return aggregateOllama(lines);
   }
   const line = (o: unknown) => `${JSON.stringify(o)}\n`;
-  const frames = translateFrames(
+  const frames = await translateFrames(
     upstream.events,
     {
       map: (e) => chat.push(e).flatMap((c) => ollama.push(c)).map(line),

@@ -41,7 +41,7 @@ async function chatCompletions(event: H3Event, ctx: ServerContext): Promise<unkn
     return aggregateChatChunks(chunks, translator.usage ?? toChatUsage(undefined));
   }
   const serialize = chunkSerializer();
-  const frames = translateFrames(
+  const frames = await translateFrames(
     upstream.events,
     {
       map: (e) => translator.push(e).map((chunk) => `data: ${serialize(chunk)}\n\n`),

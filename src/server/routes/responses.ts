@@ -2,40 +2,60 @@ import type { H3, H3Event } from "h3";
 import { responsesToBackend } from "../../translate/responses/request.js";
 import { ResponseAggregator } from "../../translate/responses/aggregate.js";
 import { UpstreamError } from "../../upstream/errors.js";
+import type { UpstreamStream } from "../../upstream/client.js";
 import { readJsonBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
 import { describeError } from "../errors.js";
-import { SSE_HEADERS, streamResponse } from "../stream.js";
+import { SSE_HEADERS, preparedHeaders, streamResponse } from "../stream.js";
 import { drain, openUpstream, route, translateFrames } from "./_shared.js";
 
 export function registerResponsesRoutes(app: H3, ctx: ServerContext): void {
   route(app, "post", "/responses", (event) => createResponse(event, ctx));
 }
 
+/**
+ * Responses clients (the Codex CLI first) are the backend's own clients: they read its error bodies
+ * (`usage_limit_reached`, `resets_at`, `plan_type`), its failure events and its usage headers, so this route
+ * relays them as sent. Errors of the proxy's own (bad JSON, unknown model, API key) stay in the OpenAI format.
+ */
 async function createResponse(event: H3Event, ctx: ServerContext): Promise<unknown> {
   const body = await readJsonBody(event, ctx.options.bodyLimit);
   const tctx = await translateContext(ctx);
   const { request, stream } = responsesToBackend(body, tctx);
-  const upstream = await openUpstream(event, ctx, request, tctx, String((body as Record<string, unknown>).model ?? request.model));
+  let upstream: UpstreamStream;
+  try {
+    upstream = await openUpstream(event, ctx, request, tctx, String((body as Record<string, unknown>).model ?? request.model));
+  } catch (error) {
+    if (!(error instanceof UpstreamError)) throw error;
+    const backend = relayed(error.extra.headers ?? {}, backendHeader);
+    // a failure event before any other: the stream the backend sent
+    const failed = error.extra.event;
+    if (stream && failed) return streamResponse(event, (async function* () { yield sseFrame(failed); })(), { ...SSE_HEADERS, ...backend });
+    const answer = error.extra.answer;
+    if (!answer) throw error;
+    const contentType = relayed(error.extra.headers ?? {}, (name) => name === "content-type");
+    return new Response(answer.body, { status: answer.status, headers: { ...preparedHeaders(event), ...contentType, ...backend } });
+  }
+  const headers = relayed(upstream.headers, backendHeader);
 
   if (!stream) {
     const aggregator = new ResponseAggregator(body as Record<string, unknown>);
     await drain(upstream.events, (e) => aggregator.push(e));
+    for (const [name, value] of Object.entries(headers)) event.res.headers.set(name, value);
     return aggregator.response;
   }
   let sequence = 0;
-  const frames = translateFrames(
+  const frames = await translateFrames(
     upstream.events,
     {
       // the backend's events go to the client as they are
       map: (e) => {
         sequence = typeof e.sequence_number === "number" ? e.sequence_number : sequence + 1;
-        return [`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`];
+        return [sseFrame(e)];
       },
       fail: (reason) => {
         if (reason instanceof UpstreamError && reason.extra.event) {
-          const failed = reason.extra.event;
-          return [`event: ${String(failed.type)}\ndata: ${JSON.stringify(failed)}\n\n`];
+          return [sseFrame(reason.extra.event)];
         }
         const info = describeError(reason);
         const errorEvent = { type: "error", code: info.code ?? "server_error", message: info.message, param: null, sequence_number: sequence + 1 };
@@ -44,6 +64,19 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
     },
     event,
     ctx,
+    // no held status line: these clients read response.failed and its code from the stream itself
+    false,
   );
-  return streamResponse(event, frames, SSE_HEADERS);
+  return streamResponse(event, frames, { ...SSE_HEADERS, ...headers });
+}
+
+const sseFrame = (e: Record<string, unknown>) => `event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`;
+
+/** The backend's usage headers (Codex shows the user's limits from them), request id and served model. */
+const backendHeader = (name: string) => name.startsWith("x-codex-") || name === "x-request-id" || name === "openai-model";
+
+function relayed(headers: Record<string, string | string[] | undefined>, wanted: (name: string) => boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined && wanted(name)) out[name] = Array.isArray(value) ? value.join(", ") : value;
+  return out;
 }
