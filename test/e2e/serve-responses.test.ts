@@ -48,6 +48,25 @@ describe("POST /v1/responses through the openai SDK", () => {
     expect(lastCall().body).toMatchObject({ model: "gpt-5.5", reasoning: { effort: "high", summary: "auto" }, include: ["reasoning.encrypted_content"] });
   });
 
+  it("fills every lifecycle event's response, so responses.stream() (Agents SDK, LangChain, Continue) gets the final answer", async () => {
+    const text = client.responses.stream({ model: "gpt-5.5", input: "final answer please" });
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of text) events.push(event);
+    expect((await text.finalResponse()).output_text).toBe("You said: final answer please");
+    const inProgress = events.find((e) => e.type === "response.in_progress") as OpenAI.Responses.ResponseInProgressEvent;
+    expect(inProgress.response).toMatchObject({ id: expect.any(String), object: "response", created_at: expect.any(Number), model: "gpt-5.5", output: [] });
+    const completed = events.find((e) => e.type === "response.completed") as OpenAI.Responses.ResponseCompletedEvent;
+    expect(validateAgainst("Response", completed.response)).toEqual([]);
+
+    const tools = client.responses.stream({
+      model: "gpt-5.5",
+      input: "[[scenario:tool]] weather?",
+      tools: [{ type: "function", name: "get_weather", strict: false, parameters: { type: "object", properties: { city: { type: "string" } } } }],
+    });
+    const call = (await tools.finalResponse()).output.find((item) => item.type === "function_call");
+    expect(call).toMatchObject({ type: "function_call", name: "get_weather", arguments: expect.stringContaining("Paris") });
+  });
+
   it("accepts the Agents SDK's defaults for gpt-5.x (effort none, verbosity low), clamped and named", async () => {
     for (const stream of [false, true]) {
       const { data, response } = await client.responses

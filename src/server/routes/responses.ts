@@ -1,6 +1,7 @@
 import type { H3, H3Event } from "h3";
+import type { ResponsesEvent } from "../../translate/responses/types.js";
 import { responsesToBackend } from "../../translate/responses/request.js";
-import { ResponseAggregator } from "../../translate/responses/aggregate.js";
+import { ResponseAggregator, ResponseStreamCompleter } from "../../translate/responses/aggregate.js";
 import { UpstreamError } from "../../upstream/errors.js";
 import type { UpstreamStream } from "../../upstream/client.js";
 import { readJsonBody } from "../body.js";
@@ -45,17 +46,18 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
     return aggregator.response;
   }
   let sequence = 0;
+  const completer = new ResponseStreamCompleter(body as Record<string, unknown>);
   const frames = await translateFrames(
     upstream.events,
     {
-      // the backend's events go to the client as they are
+      // the backend's events go to the client as they are, the lifecycle ones filled in
       map: (e) => {
         sequence = typeof e.sequence_number === "number" ? e.sequence_number : sequence + 1;
-        return [sseFrame(e)];
+        return [sseFrame(completer.complete(e))];
       },
       fail: (reason) => {
         if (reason instanceof UpstreamError && reason.extra.event) {
-          return [sseFrame(reason.extra.event)];
+          return [sseFrame(completer.complete(reason.extra.event as ResponsesEvent))];
         }
         const info = describeError(reason);
         const errorEvent = { type: "error", code: info.code ?? "server_error", message: info.message, param: null, sequence_number: sequence + 1 };

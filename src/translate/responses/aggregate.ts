@@ -23,7 +23,8 @@ export class ResponseAggregator {
         if (event.item) this.#items.push({ index: typeof event.output_index === "number" ? event.output_index : this.#items.length, item: event.item as Record<string, unknown> });
         break;
       case "response.completed":
-      case "response.incomplete": {
+      case "response.incomplete":
+      case "response.failed": {
         const final = (event.response as Record<string, unknown>) ?? {};
         const streamed = this.#items.sort((a, b) => a.index - b.index).map((e) => e.item);
         const output = Array.isArray(final.output) && final.output.length ? final.output : streamed;
@@ -32,8 +33,8 @@ export class ResponseAggregator {
           id: final.id ?? this.#created.id,
           object: "response",
           created_at: this.#created.created_at ?? Math.floor(Date.now() / 1000),
-          status: final.status ?? (event.type === "response.completed" ? "completed" : "incomplete"),
-          error: null,
+          status: final.status ?? event.type.slice("response.".length),
+          error: final.error ?? null,
           incomplete_details: final.incomplete_details ?? null,
           instructions: typeof req.instructions === "string" ? req.instructions : null,
           model: req.model ?? final.model ?? this.#created.model,
@@ -52,6 +53,42 @@ export class ResponseAggregator {
         };
         break;
       }
+    }
+  }
+}
+
+/**
+ * Responses clients other than the Codex CLI (the openai SDK's `responses.stream()`, the Agents SDK, LangChain,
+ * the AI SDK, Continue) read the `response` of every lifecycle event as a whole Response object, and the final
+ * answer from `response.completed`'s `output`. The backend sends a bare `{id, status}` in `response.in_progress`
+ * and no or an empty `output` in the terminal event: fill both in, as the OpenAI API sends them. Every other
+ * event is returned as it came (same object, no copy).
+ */
+export class ResponseStreamCompleter {
+  readonly #aggregator: ResponseAggregator;
+  #created: Record<string, unknown> = {};
+
+  constructor(request: Record<string, unknown> = {}) {
+    this.#aggregator = new ResponseAggregator(request);
+  }
+
+  complete(event: ResponsesEvent): ResponsesEvent {
+    this.#aggregator.push(event);
+    switch (event.type) {
+      case "response.created":
+        this.#created = (event.response as Record<string, unknown>) ?? {};
+        return event;
+      case "response.in_progress":
+      case "response.queued": {
+        const response = (event.response as Record<string, unknown>) ?? {};
+        return { ...event, response: { ...this.#created, ...response, output: response.output ?? [] } };
+      }
+      case "response.completed":
+      case "response.incomplete":
+      case "response.failed":
+        return { ...event, response: { ...(event.response as Record<string, unknown>), ...this.#aggregator.response } };
+      default:
+        return event;
     }
   }
 }
