@@ -35,10 +35,14 @@ export function createRequestGuard(options: GuardOptions): (event: H3Event) => E
   const listenName = hostName(options.host.includes(":") && !options.host.startsWith("[") ? `[${options.host}]` : options.host);
   const corsOrigins = new Set(options.corsOrigins);
 
+  // A loopback name passes on any port: a browser always names the port it talks to, and a page cannot make
+  // it send a loopback name for its own server, so only a local forwarder (a dev proxy, a logging tap) sends
+  // `localhost:<its port>`, and that is the user's own.
   const hostAllowed = (host: string, port: string): boolean => {
     const { name, port: named } = splitHost(host);
-    if (named !== undefined && named !== port) return allowedByUser(options.allowedHosts, name, named);
-    return isLoopbackName(name) || name === listenName || allowedByUser(options.allowedHosts, name, named);
+    if (isLoopbackName(name)) return true;
+    if (name === listenName && (named === undefined || named === port)) return true;
+    return allowedByUser(options.allowedHosts, name, named);
   };
   const originAllowed = (origin: string, port: string): boolean => {
     if (anyOrigin || corsOrigins.has(origin)) return true;
