@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Conf from "conf";
+import { writeFileAtomic } from "../atomic-write.js";
 import { CliError, errorMessage } from "../errors.js";
 import { registerSecret } from "../redact.js";
 
@@ -79,7 +80,8 @@ export class TokenStore {
     registerSecret(auth.tokens.refresh_token);
     this.#ensureDir();
     try {
-      this.#open().store = auth; // conf writes a fsynced temp file and renames it into place
+      // a fsynced temp file renamed into place (not conf's writer: its temp file is opened without `wx`)
+      writeFileAtomic(this.path, `${JSON.stringify(auth, null, "\t")}\n`);
       syncDir(this.dir); // and the rename itself survives a crash
     } catch (error) {
       throw new CliError(`Cannot write the token store ${this.path}: ${describeReadError(error)}`);
@@ -170,7 +172,7 @@ export class TokenStore {
   }
 }
 
-/** conf (through `atomically`) writes `auth.json.tmp-<time><random>` before renaming it */
+/** `writeFileAtomic` writes `auth.json.tmp-<random>` before renaming it (conf, through `atomically`, did too) */
 const TEMP_PREFIX = "auth.json.tmp-";
 
 interface Version {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { StoreCorruptError, TokenStore, type StoredAuth } from "../../src/auth/token-store.js";
@@ -19,6 +19,18 @@ describe("TokenStore", () => {
     expect(statSync(store.path).mode & 0o777).toBe(0o600);
     expect(store.read()).toEqual(auth);
     expect(JSON.parse(readFileSync(store.path, "utf8")).tokens.refresh_token).toBe("rt_0123456789");
+  });
+
+  it("replaces a link planted at auth.json instead of writing the tokens through it", () => {
+    const dir = join(tempDir(), "codex-proxy");
+    mkdirSync(dir, { mode: 0o700 });
+    const elsewhere = join(tempDir(), "elsewhere.json");
+    writeFileSync(elsewhere, "{}");
+    symlinkSync(elsewhere, join(dir, "auth.json"));
+    new TokenStore(dir).write(auth);
+    expect(readFileSync(elsewhere, "utf8")).toBe("{}");
+    expect(lstatSync(join(dir, "auth.json")).isSymbolicLink()).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.includes(".tmp"))).toEqual([]);
   });
 
   it("reading a missing store creates nothing", () => {
