@@ -114,6 +114,8 @@ function printBanner(ctx: CommandContext, url: string, options: ServeOptions): v
     return;
   }
   ctx.ui.say(`✔ codex-proxy ${pkg.version} listening on ${url}`);
+  // --quiet keeps only the address (a script started with --port 0 needs it), not the how-to
+  if (ctx.ui.quiet) return;
   ctx.ui.say("");
   ctx.ui.say(`  OpenAI     ${url}/v1`);
   ctx.ui.say(`  Ollama     ${url}`);
