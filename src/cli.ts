@@ -39,12 +39,14 @@ program
   .command("status")
   .description("who is signed in, token expiry and last refresh")
   .option("--refresh", "refresh the token if due and ask the backend for current usage limits")
+  .option("--timeout <duration>", "time limit of the refresh (default 10s)")
   .action(lazy(() => import("./commands/status.js")));
 
 program
   .command("models")
   .description("the models this account can use, with context window and reasoning efforts")
   .option("--refresh", "ask the backend even when the cached list is fresh")
+  .option("--timeout <duration>", "how long the backend may take before the cached list is shown (default 10s)")
   .action(lazy(() => import("./commands/models.js")));
 
 program

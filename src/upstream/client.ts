@@ -106,6 +106,8 @@ export class UpstreamClient {
         signal: AbortSignal.any([AbortSignal.timeout(15_000), ...(signal ? [signal] : [])]),
       });
     } catch (error) {
+      // the caller's own time limit says what happened in its words
+      if (signal?.aborted && signal.reason instanceof Error) throw signal.reason;
       throw new UpstreamError("bad_gateway", `Cannot reach the Codex backend: ${errorMessage(error)}`);
     }
     this.#noteRateLimits(res.headers);
