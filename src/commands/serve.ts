@@ -95,6 +95,8 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info(`${signal}: finishing open requests (up to ${Math.round(graceMs / 1000)}s), then stopping`);
+      // Ctrl-C ends with the shell's usual 130; a service manager's SIGTERM is a clean stop
+      if (signal === "SIGINT") process.exitCode = 130;
       server
         .close(graceMs, () => shutdown.abort(new Error("server shutting down")))
         .catch((error) => logger.warn(`Shutdown: ${(error as Error).message}`))
