@@ -28,6 +28,8 @@ export function requestNote(event: H3Event): RequestNote | undefined {
  */
 export function createRequestLogger(logger: Logger): ((event: H3Event) => void) | undefined {
   if (logger.level < LogLevels.info) return undefined;
+  // consola folds identical lines within a second into one: every request gets its own
+  const log = logger.create({ throttle: 0 });
   return (event) => {
     const res = nodeOf(event)?.res;
     if (!res) return;
@@ -38,8 +40,8 @@ export function createRequestLogger(logger: Logger): ((event: H3Event) => void) 
     res.once("close", () => {
       const gone = !res.writableEnded;
       const line = formatRequestLine(event.req.method, event.url.pathname, res.statusCode, performance.now() - start, note, gone);
-      if (res.statusCode >= 500 || (note.failure && res.statusCode < 400)) logger.warn(line);
-      else logger.info(line);
+      if (res.statusCode >= 500 || (note.failure && res.statusCode < 400)) log.warn(line);
+      else log.info(line);
     });
   };
 }

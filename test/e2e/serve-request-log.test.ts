@@ -44,6 +44,11 @@ describe("serve logs one line per request", () => {
     expect(lines[1]).toMatch(/POST \/v1\/chat\/completions 400 \d+(?:ms|\.\ds): .*no-such-model/);
   });
 
+  it("identical requests each get their own line", async () => {
+    for (let i = 0; i < 12; i++) expect((await fetch(`${serve.url}/health`)).status).toBe(200);
+    expect(await requestLines(serve, "/health", 12)).toHaveLength(12);
+  });
+
   it("a stream the backend cuts says so, and says nothing of tokens it never counted", async () => {
     fake.codex.queue.push({ steps: responseSteps("gpt-5.5", { text: "a long answer that breaks", cutAfter: 4 }) });
     const stream = await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "cut" }], stream: true });
