@@ -17,6 +17,9 @@ const program = new Command("codex-proxy")
   .option("-q, --quiet", "only warnings and errors")
   .option("--json", "machine-readable output on stdout")
   .option("--config-dir <dir>", "where tokens and config live (env: CODEX_PROXY_CONFIG_DIR)")
+  // each command's help lists the global options too (commands created below inherit this)
+  .configureHelp({ showGlobalOptions: true })
+  .addHelpText("after", "\nExit codes: 0 success, 1 failure, 2 usage error, 130 interrupted (Ctrl-C).")
   .showHelpAfterError()
   .exitOverride();
 
@@ -39,12 +42,14 @@ program
   .command("status")
   .description("who is signed in, token expiry and last refresh")
   .option("--refresh", "refresh the token if due and ask the backend for current usage limits")
+  .option("--timeout <duration>", "time limit of the refresh (default 10s)")
   .action(lazy(() => import("./commands/status.js")));
 
 program
   .command("models")
   .description("the models this account can use, with context window and reasoning efforts")
   .option("--refresh", "ask the backend even when the cached list is fresh")
+  .option("--timeout <duration>", "how long the backend may take before the cached list is shown (default 10s)")
   .action(lazy(() => import("./commands/models.js")));
 
 program
@@ -99,6 +104,11 @@ service
 for (const command of [...program.commands, ...service.commands]) command.exitOverride().showHelpAfterError();
 
 async function main(): Promise<number> {
+  // `-v` is --verbose; alone it would only print the help, so say where the version is
+  if (process.argv.slice(2).every((a) => a === "-v" || a === "--verbose") && process.argv.length > 2) {
+    process.stderr.write("error: -v is --verbose (debug logs); for the version use -V or --version\n");
+    return 2;
+  }
   try {
     await program.parseAsync(process.argv);
     // a command may report failure without throwing (doctor, service status)

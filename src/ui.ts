@@ -39,10 +39,10 @@ export class Ui {
     else if (human) process.stdout.write(`${human}\n`);
   }
 
-  /** A spinner on stderr in a terminal; a single log line elsewhere. */
-  async spinner(text: string): Promise<{ stop(final?: string): void }> {
+  /** A spinner on stderr in a terminal; elsewhere a single log line, unless `logElsewhere` is false. */
+  async spinner(text: string, { logElsewhere = true } = {}): Promise<{ stop(final?: string): void }> {
     if (!process.stderr.isTTY || this.quiet) {
-      if (!this.quiet) this.logger.info(text);
+      if (!this.quiet && logElsewhere) this.logger.info(text);
       return { stop: () => {} };
     }
     const { default: yoctoSpinner } = await import("yocto-spinner");

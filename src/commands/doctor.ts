@@ -1,7 +1,8 @@
 import { existsSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { withDeadline } from "../deadline.js";
-import { errorMessage } from "../errors.js";
+import { CliError, errorMessage } from "../errors.js";
+import { UpstreamError } from "../upstream/errors.js";
 import { formatDuration, formatRelative, parseDuration } from "../format.js";
 import { describeLogin } from "../auth/describe.js";
 import { CALLBACK_PORT } from "../auth/oauth.js";
@@ -42,14 +43,20 @@ export async function run(options: DoctorOptions, globals: GlobalOptions): Promi
       if (check.fix && check.status !== "ok") ctx.ui.say(`    → ${check.fix}`);
     }
   };
-  const timed = async (name: string, fn: () => Promise<Check>) => {
+  /** `fn`'s check, or a failed one with `fix(error)` when it throws or takes too long */
+  const timed = async (name: string, fn: () => Promise<Check>, fix: (error: unknown) => string = () => "run `codex-proxy doctor` again, with a longer --timeout if it was cut off") => {
     const late = new Error(`no answer within ${formatDuration(CHECK_TIMEOUT_MS)}`);
-    add(
-      await withDeadline(fn(), CHECK_TIMEOUT_MS, () => late).catch(
-        (error): Check => ({ name, status: "fail", detail: errorMessage(error), ...(error === late ? { fix: "check the network, HTTPS_PROXY and NO_PROXY" } : {}) }),
-      ),
-    );
+    add(await withDeadline(fn(), CHECK_TIMEOUT_MS, () => late).catch((error): Check => ({ name, status: "fail", detail: errorMessage(error), fix: fix(error) })));
   };
+  const networkFix = (url: string) => `check the network, HTTPS_PROXY and NO_PROXY: ${url} must be reachable from here`;
+  /** a failed backend answer: the login, the plan's limits, or the network */
+  const backendFix = (error: unknown) => {
+    if (error instanceof UpstreamError && error.kind === "unauthorized") return "run `codex-proxy login`";
+    if (error instanceof UpstreamError && (error.kind === "usage_limit" || error.kind === "rate_limited")) return "wait for the usage limit to reset (`codex-proxy status` shows when)";
+    if (error instanceof UpstreamError && error.extra.upstreamStatus && error.extra.upstreamStatus >= 500) return "the backend is failing on its side: try again in a few minutes";
+    return networkFix(ctx.config.upstreamUrl);
+  };
+  const refreshFix = (error: unknown) => (error instanceof CliError ? "run `codex-proxy login`" : networkFix(ctx.config.authUrl));
   try {
     add(checkNode());
     add(checkDir(ctx.config.configDir));
@@ -60,19 +67,27 @@ export async function run(options: DoctorOptions, globals: GlobalOptions): Promi
           const quick = ctx.tokenManager({ retryDelaysMs: [] }); // a refresh past the time limit is still saved
           await quick.refreshNow();
           return { name: "Token refresh", status: "ok", detail: "the issuer issued a new access token" };
-        });
+        }, refreshFix);
       } else add({ name: "Token refresh", status: "info", detail: "skipped (--no-refresh)" });
     }
-    let backendDate: string | undefined;
+    // the clock is compared with the backend's Date header; when there is none, say why
+    let backendDate: string | undefined = undefined;
+    let noDate = "not compared: sign in first (the backend's clock is read from its answer)";
     let live: ModelInfo[] = [];
-    await timed("Codex backend", async () => {
-      if (!signedIn) return { name: "Codex backend", status: "info", detail: "not checked: sign in first" };
-      live = await ctx.upstream.listModels(undefined, (h) => {
-        backendDate = typeof h.date === "string" ? h.date : undefined;
-      });
-      return { name: "Codex backend", status: "ok", detail: `${ctx.config.upstreamUrl} answers (${live.filter((m) => m.visible).length} models)` };
-    });
-    add(checkClock(backendDate));
+    await timed(
+      "Codex backend",
+      async () => {
+        if (!signedIn) return { name: "Codex backend", status: "info", detail: "not checked: sign in first" };
+        noDate = "not compared: the Codex backend did not answer";
+        live = await ctx.upstream.listModels(undefined, (h) => {
+          backendDate = typeof h.date === "string" ? h.date : undefined;
+          noDate = "not compared: the backend's answer had no Date header";
+        });
+        return { name: "Codex backend", status: "ok", detail: `${ctx.config.upstreamUrl} answers (${live.filter((m) => m.visible).length} models)` };
+      },
+      backendFix,
+    );
+    add(checkClock(backendDate, noDate));
     add(checkClientVersion(ctx.config.clientVersion, [...(ctx.catalog.saved()?.models ?? []), ...BUNDLED_MODELS], live));
     await timed("Login port", () => checkPort(CALLBACK_PORT, "127.0.0.1", "login"));
     await timed("Serve port", () => checkPort(ctx.config.port, ctx.config.host === "0.0.0.0" ? "127.0.0.1" : ctx.config.host, "serve"));
@@ -155,10 +170,10 @@ function checkClientVersion(version: string, known: ModelInfo[], live: ModelInfo
   };
 }
 
-function checkClock(date: string | undefined): Check {
-  if (!date) return { name: "Clock", status: "info", detail: "not compared (no Date header from the backend)" };
+function checkClock(date: string | undefined, why: string): Check {
+  if (!date) return { name: "Clock", status: "info", detail: why };
   const skew = Date.now() - Date.parse(date);
-  if (Number.isNaN(skew)) return { name: "Clock", status: "info", detail: "not compared (unreadable Date header)" };
+  if (Number.isNaN(skew)) return { name: "Clock", status: "info", detail: `not compared: the backend's Date header is unreadable (${date.slice(0, 40)})` };
   const ok = Math.abs(skew) < 60_000;
   return {
     name: "Clock",

@@ -1,20 +1,31 @@
-import { formatRelative } from "../format.js";
+import { timeLimitSignal } from "../deadline.js";
+import { formatDuration, formatRelative, parseDuration } from "../format.js";
+import { UpstreamError } from "../upstream/errors.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 
 export interface ModelsOptions {
   /** ask the backend even when the cached list is fresh */
   refresh?: boolean;
+  /** how long the backend may take before the cached or bundled list is shown @default "10s" */
+  timeout?: string;
 }
 
 export async function run(options: ModelsOptions, globals: GlobalOptions): Promise<void> {
   const ctx = new CommandContext(globals);
+  const limitMs = parseDuration(options.timeout ?? "10s", "--timeout");
   try {
-    const snapshot = await ctx.catalog.get({ refresh: options.refresh });
+    // a backend that accepts and never answers must not leave a blank screen
+    const limit = timeLimitSignal(limitMs, () => new UpstreamError("timeout", `the Codex backend did not answer within ${formatDuration(limitMs)}`));
+    const spinner = await ctx.ui.spinner("Asking the Codex backend for the model list…", { logElsewhere: false });
+    const snapshot = await ctx.catalog.get({ refresh: options.refresh, signal: limit.signal }).finally(() => {
+      limit.clear();
+      spinner.stop();
+    });
     const models = snapshot.models.filter((m) => m.visible);
     const source =
       snapshot.source === "bundled"
         ? `bundled list: the backend's list could not be read (${snapshot.error ?? "offline"})`
-        : `${snapshot.source === "cache" && snapshot.error ? "cached list, the backend could not be reached" : "from the backend"}, fetched ${formatRelative(snapshot.fetchedAt ?? 0)}`;
+        : `${snapshot.source === "cache" && snapshot.error ? `cached list: ${snapshot.error}` : "from the backend"}, fetched ${formatRelative(snapshot.fetchedAt ?? 0)}`;
     const rows = models.map((m) => [m.slug, m.contextWindow ? `${Math.round(m.contextWindow / 1000)}k` : "?", m.efforts.join(" "), m.defaultEffort ?? "-"]);
     const header = ["model", "context", "reasoning efforts", "default"];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -95,6 +95,8 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info(`${signal}: finishing open requests (up to ${Math.round(graceMs / 1000)}s), then stopping`);
+      // Ctrl-C ends with the shell's usual 130; a service manager's SIGTERM is a clean stop
+      if (signal === "SIGINT") process.exitCode = 130;
       server
         .close(graceMs, () => shutdown.abort(new Error("server shutting down")))
         .catch((error) => logger.warn(`Shutdown: ${(error as Error).message}`))
@@ -114,6 +116,8 @@ function printBanner(ctx: CommandContext, url: string, options: ServeOptions): v
     return;
   }
   ctx.ui.say(`✔ codex-proxy ${pkg.version} listening on ${url}`);
+  // --quiet keeps only the address (a script started with --port 0 needs it), not the how-to
+  if (ctx.ui.quiet) return;
   ctx.ui.say("");
   ctx.ui.say(`  OpenAI     ${url}/v1`);
   ctx.ui.say(`  Ollama     ${url}`);

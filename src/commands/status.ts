@@ -1,5 +1,7 @@
 import { NotSignedInError } from "../errors.js";
-import { formatLocalTime, formatRelative, formatRows } from "../format.js";
+import { formatDuration, formatLocalTime, formatRelative, formatRows, parseDuration } from "../format.js";
+import { untilAborted, withTimeLimit } from "../deadline.js";
+import { UpstreamError } from "../upstream/errors.js";
 import { describeLogin } from "../auth/describe.js";
 import { formatUsage, usageJson } from "../usage-format.js";
 import { errorMessage } from "../errors.js";
@@ -8,14 +10,32 @@ import { CommandContext, type GlobalOptions } from "./_context.js";
 export interface StatusOptions {
   /** refresh the token if due, and make one cheap backend call (`/models`) to update the usage limits */
   refresh?: boolean;
+  /** how long the token refresh and the backend call may take @default "10s" */
+  timeout?: string;
 }
 
 export async function run(options: StatusOptions, globals: GlobalOptions): Promise<void> {
   const ctx = new CommandContext(globals);
+  const limitMs = parseDuration(options.timeout ?? "10s", "--timeout");
   try {
     if (options.refresh && ctx.store.read()) {
-      await ctx.tokens.getAccessToken();
-      await ctx.upstream.listModels().catch((error) => ctx.logger.warn(`Could not update the usage limits: ${errorMessage(error)}`));
+      const spinner = await ctx.ui.spinner("Asking the Codex backend for the usage limits…", { logElsewhere: false });
+      // a backend or issuer that accepts and never answers must not leave a blank screen
+      let late: Error | undefined;
+      const warn = (error: unknown) => ctx.logger.warn(`Could not update the usage limits: ${errorMessage(error)}`);
+      await withTimeLimit(
+        async (signal) => {
+          await untilAborted(ctx.tokens.getAccessToken(), signal);
+          await ctx.upstream.listModels(signal).catch((error) => signal.aborted || warn(error));
+        },
+        limitMs,
+        () => (late = new UpstreamError("timeout", `no answer within ${formatDuration(limitMs)}`)),
+      )
+        .catch((error) => {
+          if (error !== late) throw error;
+          warn(error);
+        })
+        .finally(() => spinner.stop());
     }
   } finally {
     await ctx.close();

@@ -10,6 +10,7 @@ import { registerOllamaRoutes } from "./routes/ollama.js";
 import { registerAnthropicRoutes } from "./routes/anthropic.js";
 import { registerUtilityRoutes } from "./routes/utility.js";
 import { EFFORT_HEADER } from "./routes/_shared.js";
+import { createRequestLogger, requestNote } from "./request-log.js";
 
 const OPEN_PATHS = new Set(["/", "/health", "/healthz"]);
 const CORS_HEADERS = "authorization, content-type, x-api-key, x-reasoning-format, anthropic-version, anthropic-beta, openai-organization, openai-project, x-stainless-*";
@@ -21,13 +22,17 @@ export function createApp(ctx: ServerContext): H3 {
     onError(error, event) {
       const cause = error instanceof HTTPError && error.cause instanceof Error ? error.cause : error;
       const info = describeError(cause instanceof HTTPError ? error : cause);
-      if (info.status >= 500) ctx.logger.warn(`${event.req.method} ${event.url.pathname} → ${info.status}: ${info.message}`);
+      const note = requestNote(event);
+      if (note) note.failure = info.message; // the request's log line says it
+      else if (info.status >= 500) ctx.logger.warn(`${event.req.method} ${event.url.pathname} → ${info.status}: ${info.message}`);
       else ctx.logger.debug(`${event.req.method} ${event.url.pathname} → ${info.status}: ${info.message}`);
       return withCors(event, ctx, errorResponse(familyOf(event.url.pathname), info));
     },
   });
 
-  // each middleware is a layer on every request: only add the ones this server needs (but this one always)
+  // each middleware is a layer on every request: only add the ones this server needs (but the guard always)
+  const requestLogger = createRequestLogger(ctx.logger);
+  if (requestLogger) app.use(requestLogger);
   const guard = createRequestGuard(ctx.options);
   app.use((event) => {
     const refusal = guard(event);

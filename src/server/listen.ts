@@ -1,4 +1,6 @@
 import { STATUS_CODES, ServerResponse, type IncomingMessage, type Server } from "node:http";
+import { createServer } from "node:net";
+import { networkInterfaces } from "node:os";
 import { toNodeHandler } from "h3/node";
 import { listen, type Listener } from "listhen";
 import type { H3 } from "h3";
@@ -31,6 +33,7 @@ function writeHeadWithReason(this: ServerResponse, status: number, ...rest: unkn
 
 /** Listen on exactly `host:port` (a busy port is an error, never a silent move to another port). */
 export async function startServer(app: H3, host: string, port: number): Promise<RunningServer> {
+  await assertBindableHost(host);
   let listener: Listener;
   const handle = toNodeHandler(app);
   try {
@@ -84,4 +87,25 @@ export async function startServer(app: H3, host: string, port: number): Promise<
       }
     },
   };
+}
+
+/**
+ * A host this machine cannot bind is a usage error that says so: listhen reports every bind failure as
+ * "no available port". A bind to port 0 asks the OS itself, which also resolves a host name.
+ */
+async function assertBindableHost(host: string): Promise<void> {
+  const code = await new Promise<string | undefined>((resolve) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "unknown"));
+    probe.listen(0, host, () => probe.close(() => resolve(undefined)));
+  });
+  if (!code || code === "EADDRINUSE" || code === "EACCES") return;
+  const local = Object.values(networkInterfaces())
+    .flat()
+    .map((i) => i?.address)
+    .filter((a): a is string => Boolean(a));
+  const hint = `Use 127.0.0.1 (this machine only), 0.0.0.0 (every interface, with an API key) or an address of this machine: ${local.join(", ")}.`;
+  if (code === "EADDRNOTAVAIL" || code === "EAFNOSUPPORT") throw new CliError(`Cannot listen on ${host}: it is not an address of this machine. ${hint}`, 2);
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME") throw new CliError(`Cannot listen on ${host}: it is not an IP address, nor a host name this machine can resolve. ${hint}`, 2);
+  throw new CliError(`Cannot listen on ${host} (${code}). ${hint}`, 2);
 }

@@ -10,6 +10,7 @@ import { CODEX_CLIENT_VERSION, parseModelsResponse, type ModelInfo } from "./mod
 import { parseRateLimitHeaders, type RateLimitSnapshot } from "./rate-limits.js";
 import { ResponseEventStream, type ResponseHead } from "./response-stream.js";
 import type { UpstreamEvent } from "./sse.js";
+import type { ResponsesUsage } from "../translate/responses/types.js";
 
 export const ORIGINATOR = "codex_cli_rs";
 const userAgent = (version: string) => `${ORIGINATOR}/${version} (${osType()} ${release()}; ${arch()}) codex-proxy/${pkg.version}`;
@@ -45,6 +46,8 @@ export interface UpstreamStream {
   headers: Record<string, string | string[] | undefined>;
   /** the events, in batches (one per network read); the first batch has already arrived, so the stream is alive */
   events: AsyncIterable<UpstreamEvent[]>;
+  /** the backend's token counts, once the answer is complete */
+  readonly usage?: ResponsesUsage;
 }
 
 type Attempt = { ok: true; value: UpstreamStream } | { ok: false; error: UpstreamError; retry: boolean };
@@ -103,6 +106,8 @@ export class UpstreamClient {
         signal: AbortSignal.any([AbortSignal.timeout(15_000), ...(signal ? [signal] : [])]),
       });
     } catch (error) {
+      // the caller's own time limit says what happened in its words
+      if (signal?.aborted && signal.reason instanceof Error) throw signal.reason;
       throw new UpstreamError("bad_gateway", `Cannot reach the Codex backend: ${errorMessage(error)}`);
     }
     this.#noteRateLimits(res.headers);
@@ -186,7 +191,7 @@ export class UpstreamClient {
       if (!attempt.ok) attempt.error.extra.headers ??= head.headers;
       return attempt;
     }
-    return { ok: true, value: { headers: head.headers, events: stream } };
+    return { ok: true, value: { headers: head.headers, events: stream, get usage() { return stream.usage; } } };
   }
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "../atomic-write.js";
 import { errorMessage } from "../errors.js";
+import { untilAborted } from "../deadline.js";
 import type { Logger } from "../logger.js";
 import { BUNDLED_MODELS, type ModelInfo } from "./models.js";
 
@@ -37,7 +38,8 @@ export class ModelCatalog {
     this.#o = options;
   }
 
-  async get(options: { refresh?: boolean } = {}): Promise<CatalogSnapshot> {
+  /** `signal` ends a fetch this call starts (a command's time limit); the server passes none. */
+  async get(options: { refresh?: boolean; signal?: AbortSignal } = {}): Promise<CatalogSnapshot> {
     const ttl = this.#o.ttlMs ?? 600_000;
     const now = Date.now();
     const current = this.#current ?? this.#readDisk();
@@ -45,7 +47,7 @@ export class ModelCatalog {
     if (current && fresh && !options.refresh) return current;
     // after a failure, do not ask again on every request
     if (current && !options.refresh && now - this.#failedAt < 30_000) return current;
-    this.#inflight ??= this.#fetch(current).finally(() => (this.#inflight = undefined));
+    this.#inflight ??= this.#fetch(current, options.signal).finally(() => (this.#inflight = undefined));
     return this.#inflight;
   }
 
@@ -54,9 +56,9 @@ export class ModelCatalog {
     if (this.#current) this.#current = { ...this.#current, fetchedAt: 0 };
   }
 
-  async #fetch(fallback: CatalogSnapshot | undefined): Promise<CatalogSnapshot> {
+  async #fetch(fallback: CatalogSnapshot | undefined, signal?: AbortSignal): Promise<CatalogSnapshot> {
     try {
-      const models = await this.#o.fetchModels();
+      const models = await untilAborted(this.#o.fetchModels(signal), signal);
       if (!models.length) throw new Error("the backend listed no models");
       this.#current = { models, source: "backend", fetchedAt: Date.now(), clientVersion: this.#o.clientVersion };
       this.#writeDisk(this.#current);

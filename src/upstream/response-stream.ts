@@ -4,6 +4,7 @@ import { errorMessage } from "../errors.js";
 import { formatDuration } from "../format.js";
 import { UpstreamError } from "./errors.js";
 import { UpstreamEventParser, type UpstreamEvent } from "./sse.js";
+import type { ResponsesUsage } from "../translate/responses/types.js";
 
 export interface ResponseHead {
   status: number;
@@ -128,6 +129,11 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
   }
 
   // ---------- the consumer's side ----------
+
+  /** The token counts of the terminal event, once it has arrived. */
+  get usage(): ResponsesUsage | undefined {
+    return (this.#parser.terminal as { response?: { usage?: ResponsesUsage } } | undefined)?.response?.usage ?? undefined;
+  }
 
   [Symbol.asyncIterator](): this {
     return this;

@@ -19,6 +19,8 @@ export class UpstreamEventParser {
   failure: UpstreamError | undefined;
   /** the terminal event was seen: anything after it is ignored */
   completed = false;
+  /** the terminal event itself (its `response.usage` counts the tokens) */
+  terminal: UpstreamEvent | undefined;
   #batch: UpstreamEvent[] = [];
   readonly #sse: EventSourceParser = createParser({ onEvent: (message) => this.#onMessage(message) });
   readonly #decoder = new StringDecoder("utf8");
@@ -59,6 +61,9 @@ export class UpstreamEventParser {
       return;
     }
     this.#batch.push(event);
-    if (TERMINAL.has(event.type)) this.completed = true;
+    if (TERMINAL.has(event.type)) {
+      this.completed = true;
+      this.terminal = event;
+    }
   }
 }

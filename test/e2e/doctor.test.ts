@@ -20,6 +20,8 @@ async function doctor(configDir: string, args: string[] = [], extra: Record<stri
   const out = await runCli(["doctor", "--json", ...args], envFor(configDir, extra));
   const report = JSON.parse(out.stdout) as { ok: boolean; checks: { name: string; status: string; detail: string; fix?: string }[] };
   const check = (name: string) => report.checks.find((c) => c.name === name)!;
+  // whatever the scenario, every failed check says how to fix it
+  for (const c of report.checks) if (c.status === "fail") expect(c.fix, `${c.name}: ${c.detail}`).toMatch(/\w/);
   return { ...out, report, check };
 }
 
@@ -43,6 +45,7 @@ describe("codex-proxy doctor", () => {
     expect(report.ok).toBe(false);
     expect(check("Config dir")).toMatchObject({ status: "fail" });
     expect(check("Tokens")).toMatchObject({ status: "fail", fix: "run `codex-proxy login`" });
+    expect(check("Clock")).toMatchObject({ status: "info", detail: "not compared: sign in first (the backend's clock is read from its answer)" });
   });
 
   it("a dead refresh token fails the refresh check with 'sign in again'", async () => {
@@ -60,7 +63,20 @@ describe("codex-proxy doctor", () => {
     expect(code).toBe(1);
     expect(check("Codex backend")).toMatchObject({ status: "fail" });
     expect(check("Codex backend").detail).toContain("Cannot reach the Codex backend");
+    expect(check("Codex backend").fix).toBe("check the network, HTTPS_PROXY and NO_PROXY: http://127.0.0.1:9/backend-api/codex must be reachable from here");
+    expect(check("Clock")).toMatchObject({ status: "info", detail: "not compared: the Codex backend did not answer" });
     expect(check("Token refresh").status).toBe("info");
+    // the same fix in the text report, under the failed check
+    const text = await runCli(["doctor", "--no-refresh"], envFor(configDir, { CODEX_PROXY_UPSTREAM_URL: "http://127.0.0.1:9/backend-api/codex" }));
+    expect(text.stdout).toMatch(/✖ Codex backend: Cannot reach the Codex backend.*\n {4}→ check the network, HTTPS_PROXY and NO_PROXY: http:\/\/127\.0\.0\.1:9\/backend-api\/codex must be reachable from here\n/);
+    expect(text.stdout).toContain("○ Clock: not compared: the Codex backend did not answer");
+  });
+
+  it("an unreachable issuer fails the refresh check with the network fix", async () => {
+    const { configDir } = signedInConfigDir(fake);
+    const { check, code } = await doctor(configDir, [], { CODEX_PROXY_AUTH_URL: "http://127.0.0.1:9" });
+    expect(code).toBe(1);
+    expect(check("Token refresh")).toMatchObject({ status: "fail", fix: "check the network, HTTPS_PROXY and NO_PROXY: http://127.0.0.1:9 must be reachable from here" });
   });
 
   it("a backend that never answers is cut off by the time limit", async () => {

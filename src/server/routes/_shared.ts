@@ -7,6 +7,8 @@ import { UpstreamError } from "../../upstream/errors.js";
 import type { UpstreamStream } from "../../upstream/client.js";
 import type { ServerContext } from "../context.js";
 import { nodeOf } from "../node.js";
+import { describeError } from "../errors.js";
+import { requestNote } from "../request-log.js";
 
 /** Names the reasoning effort an answer was made with. */
 export const EFFORT_HEADER = "x-codex-proxy-reasoning-effort";
@@ -61,8 +63,15 @@ export async function openUpstream(
   // the effort may differ from the one asked for (clamped to the model's), so every answer names it
   const effort = request.reasoning?.effort;
   if (effort) event.res.headers.set(EFFORT_HEADER, effort);
+  const note = requestNote(event);
+  if (note) {
+    note.model = request.model;
+    note.effort = effort;
+  }
   try {
-    return await ctx.upstream.createResponse(request, { signal: requestSignal(event, ctx), sessionId: request.prompt_cache_key });
+    const upstream = await ctx.upstream.createResponse(request, { signal: requestSignal(event, ctx), sessionId: request.prompt_cache_key });
+    if (note) note.upstream = upstream;
+    return upstream;
   } catch (error) {
     if (error instanceof UpstreamError && error.kind === "model_not_supported") {
       ctx.catalog.invalidate();
@@ -156,7 +165,10 @@ async function* frameLoop(
     yield (mapping.end?.() ?? []).join("");
   } catch (error) {
     const reason = streamEndReason(error, event, ctx);
-    if (reason) yield mapping.fail(reason).join("");
+    if (!reason) return;
+    const note = requestNote(event);
+    if (note) note.failure = describeError(reason).message;
+    yield mapping.fail(reason).join("");
   } finally {
     // the client left before the upstream answer ended: abort it
     if (!upstream.done) await upstream.iterator.return?.();
