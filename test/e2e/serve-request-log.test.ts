@@ -50,7 +50,7 @@ describe("serve logs one line per request", () => {
   });
 
   it("a stream the backend cuts says so, and says nothing of tokens it never counted", async () => {
-    fake.codex.queue.push({ steps: responseSteps("gpt-5.5", { text: "a long answer that breaks", cutAfter: 4 }) });
+    fake.codex.queue.push({ steps: responseSteps("gpt-5.5", { text: "a long answer that breaks", cutAfter: 6 }) });
     const stream = await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "cut" }], stream: true });
     await expect(
       (async () => {
