@@ -122,6 +122,19 @@ describe("login (browser flow)", () => {
     expect(run.stderr()).toContain("missing_authorization_code");
   });
 
+  it("an issuer that went away before the code exchange is named, with what to check and what to run", async () => {
+    const gone = await startFakeBackend();
+    const run = startCli(["login", "--no-browser"], { ...env, CODEX_PROXY_AUTH_URL: gone.issuerUrl });
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/);
+    const issuerAnswer = await fetch(url, { redirect: "manual" });
+    await gone.close();
+    const page = await fetch(issuerAnswer.headers.get("location")!);
+    expect(await page.text()).toContain("Cannot reach the sign-in server");
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toContain(`Cannot reach the sign-in server ${gone.issuerUrl} (connection refused)`);
+    expect(run.stderr()).toContain("then run `codex-proxy login` again");
+  });
+
   it("times out with a clear message", async () => {
     const run = startCli(["login", "--no-browser", "--timeout", "1s"], env);
     expect(await run.exited).toBe(1);
