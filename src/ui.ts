@@ -39,14 +39,14 @@ export class Ui {
     else if (human) process.stdout.write(`${human}\n`);
   }
 
-  /** A spinner on stderr in a terminal; a single log line elsewhere. */
-  async spinner(text: string): Promise<{ stop(final?: string): void }> {
+  /** A spinner on stderr in a terminal; a single log line elsewhere. `handleSignals: false` when the caller handles Ctrl-C. */
+  async spinner(text: string, { handleSignals = true }: { handleSignals?: boolean } = {}): Promise<{ stop(final?: string): void }> {
     if (!process.stderr.isTTY || this.quiet) {
       if (!this.quiet) this.logger.info(text);
       return { stop: () => {} };
     }
     const { default: yoctoSpinner } = await import("yocto-spinner");
-    const spinner = yoctoSpinner({ text, stream: process.stderr }).start();
+    const spinner = yoctoSpinner({ text, stream: process.stderr, handleSignals }).start();
     return {
       stop: (final?: string) => {
         if (final) spinner.success(final);

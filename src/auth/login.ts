@@ -27,6 +27,11 @@ export class LoginTimeoutError extends CliError {
   override name = "LoginTimeoutError";
 }
 
+/** Ctrl-C during a login: nothing was stored, and the callback port is freed on the way out. */
+export function loginCancelled(): CliError {
+  return new CliError("Login cancelled; nothing was changed.", 130);
+}
+
 /** Save a fresh login, replacing any earlier one. A corrupt store is moved aside, not silently lost. */
 export function saveLogin(ctx: Pick<LoginContext, "store" | "ui">, tokens: TokenSet, method: LoginMethod, lastRefresh?: string): StoredAuth {
   const { accountId } = readAccountClaims(tokens.id_token, tokens.access_token);
@@ -147,7 +152,7 @@ async function promptForRedirect(state: string, signal: AbortSignal, exchange: (
   } catch (error) {
     const name = (error as Error).name;
     if (name === "AbortPromptError") return false;
-    if (name === "ExitPromptError") throw new CliError("Login cancelled; nothing was changed.", 130);
+    if (name === "ExitPromptError") throw loginCancelled();
     throw error;
   }
   if (failure) throw failure;
@@ -186,7 +191,8 @@ export async function loginWithDevice(ctx: LoginContext): Promise<StoredAuth> {
       ? `Approve it within ${formatDuration(ctx.timeoutMs)} (--timeout).`
       : `The code expires in ${formatDuration(DEVICE_CODE_LIFETIME_MS)}.`,
   );
-  const spinner = await ctx.ui.spinner("Waiting for you to approve the sign-in…");
+  // the login's own Ctrl-C handler cancels it (the spinner's would exit at once, without a word)
+  const spinner = await ctx.ui.spinner("Waiting for you to approve the sign-in…", { handleSignals: false });
   try {
     for (;;) {
       await sleep(device.intervalMs, undefined, { signal: ctx.signal });

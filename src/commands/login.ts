@@ -3,7 +3,7 @@ import { CliError } from "../errors.js";
 import { formatRows, parseDuration, formatDuration } from "../format.js";
 import { defaultCodexAuthPath } from "../auth/codex-import.js";
 import { describeLogin, sameAccount, type LoginSummary } from "../auth/describe.js";
-import { DEVICE_CODE_LIFETIME_MS, LoginTimeoutError, importFromCodex, loginWithBrowser, loginWithDevice, type LoginContext } from "../auth/login.js";
+import { DEVICE_CODE_LIFETIME_MS, LoginTimeoutError, importFromCodex, loginCancelled, loginWithBrowser, loginWithDevice, type LoginContext } from "../auth/login.js";
 import type { StoredAuth } from "../auth/token-store.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 
@@ -84,11 +84,12 @@ async function chooseMethod(ctx: CommandContext, options: LoginOptions): Promise
       ],
     });
   } catch (error) {
-    if ((error as Error).name === "ExitPromptError") throw new CliError("Login cancelled.", 130);
+    if ((error as Error).name === "ExitPromptError") throw loginCancelled();
     throw error;
   }
 }
 
+/** Run a login that ends after `ms`, or at Ctrl-C: either way the callback server is closed and nothing is stored. */
 async function withTimeout<T>(ms: number, method: Method, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const hint = method === "device" ? "Run `codex-proxy login --device` again." : "Run `codex-proxy login` again, or use `--device` on a machine without a browser.";
@@ -96,9 +97,12 @@ async function withTimeout<T>(ms: number, method: Method, fn: (signal: AbortSign
     () => controller.abort(new LoginTimeoutError(`Login timed out after ${formatDuration(ms)} without being completed. ${hint}`)),
     ms,
   );
+  const onInterrupt = () => controller.abort(loginCancelled());
+  process.once("SIGINT", onInterrupt);
   try {
     return await fn(controller.signal);
   } finally {
     clearTimeout(timer);
+    process.off("SIGINT", onInterrupt);
   }
 }

@@ -69,6 +69,15 @@ describe("login in a terminal", () => {
     await new Promise<void>((resolve, reject) => port.once("error", reject).listen(1455, "127.0.0.1", resolve));
     await new Promise<void>((r) => port.close(() => r()));
   });
+
+  it("Ctrl-C while the device login waits cancels it and says so", async () => {
+    const env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_CONFIG_DIR: tempDir() });
+    const run = startInPty(["login", "--device"], env);
+    await run.waitFor(/Waiting for you to approve/);
+    run.type("\x03");
+    await run.waitFor(/Login cancelled; nothing was changed/);
+    expect(await run.exited).toBe(130);
+  });
 });
 
 describe("logout in a terminal", () => {

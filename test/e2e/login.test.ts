@@ -135,6 +135,17 @@ describe("login (browser flow)", () => {
     expect(run.stderr()).toContain("then run `codex-proxy login` again");
   });
 
+  it("Ctrl-C (SIGINT) while waiting for the browser cancels the login, says so and frees port 1455", async () => {
+    const run = startCli(["login", "--no-browser"], env);
+    await run.waitFor(/Waiting for the browser/);
+    run.child.kill("SIGINT");
+    expect(await run.exited).toBe(130);
+    expect(run.stderr()).toContain("Login cancelled; nothing was changed.");
+    const port = createServer();
+    await new Promise<void>((resolve, reject) => port.once("error", reject).listen(1455, "127.0.0.1", resolve));
+    await new Promise<void>((r) => port.close(() => r()));
+  });
+
   it("times out with a clear message", async () => {
     const run = startCli(["login", "--no-browser", "--timeout", "1s"], env);
     expect(await run.exited).toBe(1);
