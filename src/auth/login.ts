@@ -65,14 +65,19 @@ export async function loginWithBrowser(ctx: LoginContext, options: BrowserLoginO
   const state = createState();
   const url = buildAuthorizeUrl(ctx.oauth.issuer, { challenge: pkce.challenge, state });
   let saved: StoredAuth | undefined;
+  const again = "run `codex-proxy login` again";
   const exchange = async (code: string) => {
     const tokens = await ctx.oauth
       .exchangeCode({ code, verifier: pkce.verifier, redirectUri: REDIRECT_URI })
-      .catch((error) => Promise.reject(explainUnreachable(error, ctx.oauth.issuer, "run `codex-proxy login` again")));
+      .catch((error) => Promise.reject(explainUnreachable(error, ctx.oauth.issuer, again)));
     saved = saveLogin(ctx, tokens, "browser");
   };
 
-  const server = await startCallbackServer({ port: options.port ?? CALLBACK_PORT, expectedState: state, onCode: exchange });
+  const server = await startCallbackServer({
+    port: options.port ?? CALLBACK_PORT,
+    expectedState: state,
+    onCode: (code) => exchange(code).catch((error) => Promise.reject(withNextStep(error, again))),
+  });
   const stopPrompt = new AbortController();
   try {
     ctx.ui.say("Sign in with ChatGPT by opening this URL in a browser:");
@@ -83,11 +88,14 @@ export async function loginWithBrowser(ctx: LoginContext, options: BrowserLoginO
     const waiting: Promise<unknown>[] = [server.done, rejectOnAbort(ctx.signal)];
     if (options.allowPaste) {
       waiting.push(
-        promptForRedirect(state, stopPrompt.signal, exchange).then((exchanged) => {
-          if (!exchanged) return new Promise(() => {}); // the browser's callback finished first
-          saved!.method = "paste";
-          ctx.store.write(saved!);
-        }),
+        promptForRedirect(state, stopPrompt.signal, exchange).then(
+          (exchanged) => {
+            if (!exchanged) return new Promise(() => {}); // the browser's callback finished first
+            saved!.method = "paste";
+            ctx.store.write(saved!);
+          },
+          (error) => Promise.reject(withNextStep(error, again)),
+        ),
       );
     } else {
       // no terminal to paste into: the browser's redirect is the only way back
@@ -180,7 +188,11 @@ export function parseRedirect(value: string, state: string): string | { error: s
 /** Headless sign-in: the user enters a code at {issuer}/codex/device on any device. */
 export async function loginWithDevice(ctx: LoginContext): Promise<StoredAuth> {
   const again = "run `codex-proxy login --device` again";
-  const device = await ctx.oauth.requestDeviceCode().catch((error) => Promise.reject(explainUnreachable(error, ctx.oauth.issuer, again)));
+  const device = await ctx.oauth.requestDeviceCode().catch((error) => {
+    // a 404 (device login not enabled) already names the way out
+    const explained = explainUnreachable(error, ctx.oauth.issuer, again);
+    return Promise.reject(error instanceof OAuthError && error.status === 404 ? error : withNextStep(explained, again));
+  });
   ctx.ui.say("Sign in with ChatGPT on any device:");
   ctx.ui.say("");
   ctx.ui.say(`  1. Open ${device.verificationUrl}`);
@@ -214,8 +226,7 @@ export async function loginWithDevice(ctx: LoginContext): Promise<StoredAuth> {
         `The sign-in was declined on the device page (authorization_declined). To sign in, ${again} and approve it; or sign in with a browser: \`codex-proxy login\`.`,
       );
     }
-    if (error instanceof OAuthError) throw new CliError(`${error.message}. To sign in, ${again}.`);
-    throw explainUnreachable(error, ctx.oauth.issuer, again);
+    throw withNextStep(explainUnreachable(error, ctx.oauth.issuer, again), again);
   }
 }
 
@@ -232,6 +243,11 @@ function explainUnreachable(error: unknown, issuer: string, again: string): unkn
     `Cannot reach the sign-in server ${issuer} (${error.detail}). Check this machine's network and proxy settings ` +
       `(HTTPS_PROXY, NO_PROXY), then ${again}.`,
   );
+}
+
+/** The issuer refused or failed: its words, and how to start over. */
+function withNextStep(error: unknown, again: string): unknown {
+  return error instanceof OAuthError ? new CliError(`${error.message}. To sign in, ${again}.`) : error;
 }
 
 function rejectOnAbort(signal: AbortSignal): Promise<never> {

@@ -122,6 +122,15 @@ describe("login (browser flow)", () => {
     expect(run.stderr()).toContain("missing_authorization_code");
   });
 
+  it("a code the issuer refuses at the callback ends with its reason and how to start over", async () => {
+    const run = startCli(["login", "--no-browser"], env);
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/);
+    const page = await completeInBrowser(url, (cb) => cb.searchParams.set("code", "code_already_used"));
+    expect(await page.text()).toContain("invalid_grant");
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toContain("Code exchange failed (HTTP 400, invalid_grant: unknown or used code). To sign in, run `codex-proxy login` again.");
+  });
+
   it("an issuer that went away before the code exchange is named, with what to check and what to run", async () => {
     const gone = await startFakeBackend();
     const run = startCli(["login", "--no-browser"], { ...env, CODEX_PROXY_AUTH_URL: gone.issuerUrl });
