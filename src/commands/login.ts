@@ -40,8 +40,8 @@ export async function run(options: LoginOptions, globals: GlobalOptions): Promis
     }
     const summary = describeLogin(auth, ctx.store.path);
     const replaced = before && !sameAccount(before, summary) ? before : undefined;
-    // the previous account's usage figures and model list are not this one's
-    if (replaced) ctx.forgetAccountData();
+    // the previous account's usage figures and model list are not this one's; without a login they are nobody's
+    if (replaced || !before) ctx.forgetAccountData();
     const replacing = replaced ? ` (replacing ${replaced.email ?? replaced.accountId ?? "the previous account"})` : "";
     ctx.ui.result(
       `✔ Signed in as ${summary.email ?? "(no email in the token)"} (ChatGPT ${summary.planName})${replacing}\n` +

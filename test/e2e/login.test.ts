@@ -403,6 +403,14 @@ describe("status, refresh and logout", () => {
     expect((await runCli(["status"], env)).stdout).toContain("Usage limits: none seen yet");
   });
 
+  it("a login with no stored one drops usage figures left behind without a login (an older logout kept them)", async () => {
+    mkdirSync(configDir, { recursive: true });
+    writeFileSync(join(configDir, "usage.json"), JSON.stringify({ primary: { usedPercent: 77, windowMinutes: 300 } }));
+    await importLogin(3600);
+    expect(existsSync(join(configDir, "usage.json"))).toBe(false);
+    expect((await runCli(["status"], env)).stdout).toContain("Usage limits: none seen yet");
+  });
+
   it("a login as another account says whom it replaces and drops the old account's usage figures", async () => {
     await importLogin(3600);
     expect((await runCli(["status", "--refresh"], env)).code).toBe(0);
