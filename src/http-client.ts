@@ -41,11 +41,15 @@ export interface SendOptions {
 /** Thrown when the server could not be reached at all (DNS, refused, reset, timeout). */
 export class NetworkError extends Error {
   override name = "NetworkError";
+  /** why, e.g. "connection refused" */
+  readonly detail: string;
   constructor(
     readonly url: string,
     cause: unknown,
   ) {
-    super(`cannot reach ${new URL(url).origin}: ${describeNetworkError(cause)}`);
+    const detail = describeNetworkError(cause);
+    super(`cannot reach ${new URL(url).origin}: ${detail}`);
+    this.detail = detail;
   }
 }
 

@@ -39,14 +39,17 @@ export class Ui {
     else if (human) process.stdout.write(`${human}\n`);
   }
 
-  /** A spinner on stderr in a terminal; elsewhere a single log line, unless `logElsewhere` is false. */
-  async spinner(text: string, { logElsewhere = true } = {}): Promise<{ stop(final?: string): void }> {
+  /**
+   * A spinner on stderr in a terminal; elsewhere a single log line, unless `logElsewhere` is false.
+   * `handleSignals: false` when the caller handles Ctrl-C.
+   */
+  async spinner(text: string, { logElsewhere = true, handleSignals = true }: { logElsewhere?: boolean; handleSignals?: boolean } = {}): Promise<{ stop(final?: string): void }> {
     if (!process.stderr.isTTY || this.quiet) {
       if (!this.quiet && logElsewhere) this.logger.info(text);
       return { stop: () => {} };
     }
     const { default: yoctoSpinner } = await import("yocto-spinner");
-    const spinner = yoctoSpinner({ text, stream: process.stderr }).start();
+    const spinner = yoctoSpinner({ text, stream: process.stderr, handleSignals }).start();
     return {
       stop: (final?: string) => {
         if (final) spinner.success(final);

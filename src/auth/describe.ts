@@ -33,3 +33,9 @@ export function describeLogin(auth: StoredAuth, storePath: string, now = Date.no
     store: storePath,
   };
 }
+
+/** Whether two logins are the same person in the same workspace (a team account id is shared by its members). */
+export function sameAccount(a: Pick<LoginSummary, "email" | "accountId">, b: Pick<LoginSummary, "email" | "accountId">): boolean {
+  const differs = (x: string | null, y: string | null) => x !== null && y !== null && x !== y;
+  return !differs(a.email, b.email) && !differs(a.accountId, b.accountId);
+}

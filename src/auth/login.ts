@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { CliError, errorMessage } from "../errors.js";
+import { formatDuration } from "../format.js";
+import { NetworkError } from "../http-client.js";
 import type { Ui } from "../ui.js";
 import { startCallbackServer } from "./callback-server.js";
 import { readAccountClaims } from "./jwt.js";
-import { CALLBACK_PORT, REDIRECT_URI, buildAuthorizeUrl, type OAuthClient, type TokenSet } from "./oauth.js";
+import { CALLBACK_PORT, OAuthError, REDIRECT_URI, buildAuthorizeUrl, type OAuthClient, type TokenSet } from "./oauth.js";
 import { createPkce, createState } from "./pkce.js";
 import { readCodexAuth } from "./codex-import.js";
 import type { LoginMethod, StoredAuth, TokenStore } from "./token-store.js";
@@ -14,10 +16,20 @@ export interface LoginContext {
   ui: Ui;
   /** aborts when the login has taken too long */
   signal: AbortSignal;
+  /** how long the login may take (the `signal`'s limit) */
+  timeoutMs: number;
 }
+
+/** The device code itself expires after 15 minutes. */
+export const DEVICE_CODE_LIFETIME_MS = 15 * 60_000;
 
 export class LoginTimeoutError extends CliError {
   override name = "LoginTimeoutError";
+}
+
+/** Ctrl-C during a login: nothing was stored, and the callback port is freed on the way out. */
+export function loginCancelled(): CliError {
+  return new CliError("Login cancelled; nothing was changed.", 130);
 }
 
 /** Save a fresh login, replacing any earlier one. A corrupt store is moved aside, not silently lost. */
@@ -53,31 +65,44 @@ export async function loginWithBrowser(ctx: LoginContext, options: BrowserLoginO
   const state = createState();
   const url = buildAuthorizeUrl(ctx.oauth.issuer, { challenge: pkce.challenge, state });
   let saved: StoredAuth | undefined;
+  const again = "run `codex-proxy login` again";
   const exchange = async (code: string) => {
-    const tokens = await ctx.oauth.exchangeCode({ code, verifier: pkce.verifier, redirectUri: REDIRECT_URI });
+    const tokens = await ctx.oauth
+      .exchangeCode({ code, verifier: pkce.verifier, redirectUri: REDIRECT_URI })
+      .catch((error) => Promise.reject(explainUnreachable(error, ctx.oauth.issuer, again)));
     saved = saveLogin(ctx, tokens, "browser");
   };
 
-  const server = await startCallbackServer({ port: options.port ?? CALLBACK_PORT, expectedState: state, onCode: exchange });
+  const server = await startCallbackServer({
+    port: options.port ?? CALLBACK_PORT,
+    expectedState: state,
+    onCode: (code) => exchange(code).catch((error) => Promise.reject(withNextStep(error, again))),
+  });
   const stopPrompt = new AbortController();
   try {
     ctx.ui.say("Sign in with ChatGPT by opening this URL in a browser:");
     ctx.ui.say("");
     ctx.ui.say(`  ${url}`);
     ctx.ui.say("");
-    if (options.openBrowser) await openBrowser(url, ctx.ui);
+    if (options.openBrowser) await openBrowser(url, ctx.ui, options.allowPaste);
     const waiting: Promise<unknown>[] = [server.done, rejectOnAbort(ctx.signal)];
     if (options.allowPaste) {
       waiting.push(
-        promptForRedirect(state, stopPrompt.signal).then(async (code) => {
-          if (code === undefined) return new Promise(() => {}); // prompt closed: keep waiting for the browser
-          await exchange(code);
-          saved!.method = "paste";
-          ctx.store.write(saved!);
-        }),
+        promptForRedirect(state, stopPrompt.signal, exchange).then(
+          (exchanged) => {
+            if (!exchanged) return new Promise(() => {}); // the browser's callback finished first
+            saved!.method = "paste";
+            ctx.store.write(saved!);
+          },
+          (error) => Promise.reject(withNextStep(error, again)),
+        ),
       );
     } else {
-      ctx.ui.logger.info("Waiting for the browser to finish signing in…");
+      // no terminal to paste into: the browser's redirect is the only way back
+      ctx.ui.logger.info(
+        `Waiting for the browser to finish signing in… Its redirect to localhost:${CALLBACK_PORT} must reach this machine ` +
+          `(from another one: ssh -L ${CALLBACK_PORT}:127.0.0.1:${CALLBACK_PORT} <this host>); otherwise use \`codex-proxy login --device\`.`,
+      );
     }
     await Promise.race(waiting);
     return saved!;
@@ -89,13 +114,13 @@ export async function loginWithBrowser(ctx: LoginContext, options: BrowserLoginO
   }
 }
 
-async function openBrowser(url: string, ui: Ui): Promise<void> {
+async function openBrowser(url: string, ui: Ui, canPaste: boolean): Promise<void> {
   const headless =
     process.env.SSH_CONNECTION || process.env.SSH_TTY || (process.platform === "linux" && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY);
   if (headless && !process.env.BROWSER) {
     ui.logger.info(
       "No local browser here. Open the URL on any device; if its redirect to localhost:1455 fails, " +
-        "paste that page's URL here, forward the port (ssh -L 1455:127.0.0.1:1455 <host>), or use `codex-proxy login --device`.",
+        `${canPaste ? "paste that page's URL here, " : ""}forward the port (ssh -L 1455:127.0.0.1:1455 <host>), or use \`codex-proxy login --device\`.`,
     );
     return;
   }
@@ -103,26 +128,43 @@ async function openBrowser(url: string, ui: Ui): Promise<void> {
   await open(url).catch((error) => ui.logger.warn(`Could not open a browser (${errorMessage(error)}): open the URL yourself.`));
 }
 
-/** Ask for the final redirect URL (or just the code) when the browser cannot reach this machine. */
-async function promptForRedirect(state: string, signal: AbortSignal): Promise<string | undefined> {
+/**
+ * Ask for the final redirect URL (or just the code) when the browser cannot reach this machine, and exchange it.
+ * A value the issuer rejects asks again; false when the prompt was closed because the browser finished first.
+ */
+async function promptForRedirect(state: string, signal: AbortSignal, exchange: (code: string) => Promise<void>): Promise<boolean> {
   const { input } = await import("@inquirer/prompts");
+  let failure: unknown;
   try {
-    const answer = await input(
+    await input(
       {
         message: "If the browser cannot reach this machine, paste the URL it ended on (or the code):",
-        validate: (value) => {
+        theme: { validationFailureMode: "clear" },
+        validate: async (value) => {
           const parsed = parseRedirect(value, state);
-          return typeof parsed === "string" ? true : parsed.error;
+          if (typeof parsed !== "string") return parsed.error;
+          try {
+            await exchange(parsed);
+          } catch (error) {
+            // a typo or a stray word: the issuer refuses the code, and the login is not over
+            if (error instanceof OAuthError && error.status >= 400 && error.status < 500) {
+              return `The issuer did not accept that code (${error.code ?? `HTTP ${error.status}`}). Paste the whole URL the browser ended on (http://localhost:${CALLBACK_PORT}/auth/callback?code=…).`;
+            }
+            failure = error;
+          }
+          return true;
         },
       },
       { signal, clearPromptOnDone: true },
     );
-    return parseRedirect(answer, state) as string;
   } catch (error) {
     const name = (error as Error).name;
-    if (name === "AbortPromptError" || name === "ExitPromptError") return undefined;
+    if (name === "AbortPromptError") return false;
+    if (name === "ExitPromptError") throw loginCancelled();
     throw error;
   }
+  if (failure) throw failure;
+  return true;
 }
 
 /** A pasted redirect URL, query string or bare code → the code, or why it is not usable. */
@@ -145,14 +187,24 @@ export function parseRedirect(value: string, state: string): string | { error: s
 
 /** Headless sign-in: the user enters a code at {issuer}/codex/device on any device. */
 export async function loginWithDevice(ctx: LoginContext): Promise<StoredAuth> {
-  const device = await ctx.oauth.requestDeviceCode();
+  const again = "run `codex-proxy login --device` again";
+  const device = await ctx.oauth.requestDeviceCode().catch((error) => {
+    // a 404 (device login not enabled) already names the way out
+    const explained = explainUnreachable(error, ctx.oauth.issuer, again);
+    return Promise.reject(error instanceof OAuthError && error.status === 404 ? error : withNextStep(explained, again));
+  });
   ctx.ui.say("Sign in with ChatGPT on any device:");
   ctx.ui.say("");
   ctx.ui.say(`  1. Open ${device.verificationUrl}`);
   ctx.ui.say(`  2. Enter the code ${device.userCode}`);
   ctx.ui.say("");
-  ctx.ui.say("The code expires in 15 minutes.");
-  const spinner = await ctx.ui.spinner("Waiting for you to approve the sign-in…");
+  ctx.ui.say(
+    ctx.timeoutMs < DEVICE_CODE_LIFETIME_MS
+      ? `Approve it within ${formatDuration(ctx.timeoutMs)} (--timeout).`
+      : `The code expires in ${formatDuration(DEVICE_CODE_LIFETIME_MS)}.`,
+  );
+  // the login's own Ctrl-C handler cancels it (the spinner's would exit at once, without a word)
+  const spinner = await ctx.ui.spinner("Waiting for you to approve the sign-in…", { handleSignals: false });
   try {
     for (;;) {
       await sleep(device.intervalMs, undefined, { signal: ctx.signal });
@@ -169,7 +221,12 @@ export async function loginWithDevice(ctx: LoginContext): Promise<StoredAuth> {
   } catch (error) {
     spinner.stop();
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    throw error;
+    if (error instanceof OAuthError && error.code === "authorization_declined") {
+      throw new CliError(
+        `The sign-in was declined on the device page (authorization_declined). To sign in, ${again} and approve it; or sign in with a browser: \`codex-proxy login\`.`,
+      );
+    }
+    throw withNextStep(explainUnreachable(error, ctx.oauth.issuer, again), again);
   }
 }
 
@@ -177,6 +234,20 @@ export async function loginWithDevice(ctx: LoginContext): Promise<StoredAuth> {
 export function importFromCodex(ctx: Pick<LoginContext, "store" | "ui">, path: string): StoredAuth {
   const codex = readCodexAuth(path);
   return saveLogin(ctx, codex, "import", codex.last_refresh);
+}
+
+/** A sign-in server that cannot be reached: say which, and what to check, instead of a bare socket error. */
+function explainUnreachable(error: unknown, issuer: string, again: string): unknown {
+  if (!(error instanceof NetworkError)) return error;
+  return new CliError(
+    `Cannot reach the sign-in server ${issuer} (${error.detail}). Check this machine's network and proxy settings ` +
+      `(HTTPS_PROXY, NO_PROXY), then ${again}.`,
+  );
+}
+
+/** The issuer refused or failed: its words, and how to start over. */
+function withNextStep(error: unknown, again: string): unknown {
+  return error instanceof OAuthError ? new CliError(`${error.message}. To sign in, ${again}.`) : error;
 }
 
 function rejectOnAbort(signal: AbortSignal): Promise<never> {

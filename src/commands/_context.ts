@@ -6,6 +6,7 @@ import { TokenStore } from "../auth/token-store.js";
 import { OAuthClient } from "../auth/oauth.js";
 import { TokenManager } from "../auth/token-manager.js";
 import { Ui } from "../ui.js";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { UpstreamClient } from "../upstream/client.js";
 import { ModelCatalog } from "../upstream/model-catalog.js";
@@ -71,7 +72,7 @@ export class CommandContext {
 
   /** the last Codex usage-limit headers, shared with `serve` through `usage.json` */
   get usage(): UsageStore {
-    return (this.#usage ??= new UsageStore(join(this.config.configDir, "usage.json"), this.logger));
+    return (this.#usage ??= new UsageStore(this.#accountFiles().usage, this.logger));
   }
 
   get upstream(): UpstreamClient {
@@ -90,10 +91,29 @@ export class CommandContext {
   get catalog(): ModelCatalog {
     return (this.#catalog ??= new ModelCatalog({
       fetchModels: (signal) => this.upstream.listModels(signal),
-      cachePath: join(this.config.configDir, "models-cache.json"),
+      cachePath: this.#accountFiles().models,
       logger: this.logger,
       clientVersion: this.config.clientVersion,
     }));
+  }
+
+  /** Files that describe the signed-in account besides its tokens. */
+  #accountFiles() {
+    return { usage: join(this.config.configDir, "usage.json"), models: join(this.config.configDir, "models-cache.json") };
+  }
+
+  /** Delete the account's usage figures and model list (after logout, or a login as someone else); returns what existed. */
+  forgetAccountData(): string[] {
+    const removed: string[] = [];
+    for (const path of Object.values(this.#accountFiles())) {
+      try {
+        rmSync(path);
+        removed.push(path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      }
+    }
+    return removed;
   }
 
   async close(): Promise<void> {

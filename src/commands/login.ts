@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { CliError } from "../errors.js";
 import { formatRows, parseDuration, formatDuration } from "../format.js";
 import { defaultCodexAuthPath } from "../auth/codex-import.js";
-import { describeLogin } from "../auth/describe.js";
-import { LoginTimeoutError, importFromCodex, loginWithBrowser, loginWithDevice, type LoginContext } from "../auth/login.js";
+import { describeLogin, sameAccount, type LoginSummary } from "../auth/describe.js";
+import { DEVICE_CODE_LIFETIME_MS, LoginTimeoutError, importFromCodex, loginCancelled, loginWithBrowser, loginWithDevice, type LoginContext } from "../auth/login.js";
 import type { StoredAuth } from "../auth/token-store.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 
@@ -22,32 +22,47 @@ export async function run(options: LoginOptions, globals: GlobalOptions): Promis
   if (options.device && options.import !== undefined) throw new CliError("Choose one of --device and --import.", 2);
   const ctx = new CommandContext(globals);
   const explicitTimeout = options.timeout === undefined ? undefined : parseDuration(options.timeout, "--timeout");
+  if (explicitTimeout !== undefined && explicitTimeout <= 0) throw new CliError(`--timeout must be longer than 0, e.g. 90s or 5m.`, 2);
+  const before = storedLogin(ctx);
   try {
     const method = await chooseMethod(ctx, options);
     let auth: StoredAuth;
     if (method === "import") {
       auth = importFromCodex(ctx, typeof options.import === "string" ? options.import : defaultCodexAuthPath());
     } else {
-      // the device code itself expires after 15 minutes
-      const limitMs = explicitTimeout ?? (method === "device" ? 15 * 60_000 : 5 * 60_000);
+      const limitMs = explicitTimeout ?? (method === "device" ? DEVICE_CODE_LIFETIME_MS : 5 * 60_000);
       auth = await withTimeout(limitMs, method, (signal) => {
-        const loginCtx: LoginContext = { oauth: ctx.oauth, store: ctx.store, ui: ctx.ui, signal };
+        const loginCtx: LoginContext = { oauth: ctx.oauth, store: ctx.store, ui: ctx.ui, signal, timeoutMs: limitMs };
         return method === "device"
           ? loginWithDevice(loginCtx)
           : loginWithBrowser(loginCtx, { openBrowser: options.browser, allowPaste: ctx.ui.interactive });
       });
     }
     const summary = describeLogin(auth, ctx.store.path);
+    const replaced = before && !sameAccount(before, summary) ? before : undefined;
+    // the previous account's usage figures and model list are not this one's; without a login they are nobody's
+    if (replaced || !before) ctx.forgetAccountData();
+    const replacing = replaced ? ` (replacing ${replaced.email ?? replaced.accountId ?? "the previous account"})` : "";
     ctx.ui.result(
-      `✔ Signed in as ${summary.email ?? "(no email in the token)"} (ChatGPT ${summary.planName})\n` +
+      `✔ Signed in as ${summary.email ?? "(no email in the token)"} (ChatGPT ${summary.planName})${replacing}\n` +
         formatRows([
           ["account", summary.accountId ?? "unknown"],
           ["tokens", ctx.store.path],
         ]),
-      summary,
+      replaced ? { ...summary, replaced: { email: replaced.email, accountId: replaced.accountId } } : summary,
     );
   } finally {
     await ctx.close();
+  }
+}
+
+/** The login a new one may replace; a corrupt or missing store has none. */
+function storedLogin(ctx: CommandContext): LoginSummary | undefined {
+  try {
+    const auth = ctx.store.read();
+    return auth && describeLogin(auth, ctx.store.path);
+  } catch {
+    return undefined;
   }
 }
 
@@ -69,11 +84,12 @@ async function chooseMethod(ctx: CommandContext, options: LoginOptions): Promise
       ],
     });
   } catch (error) {
-    if ((error as Error).name === "ExitPromptError") throw new CliError("Login cancelled.", 130);
+    if ((error as Error).name === "ExitPromptError") throw loginCancelled();
     throw error;
   }
 }
 
+/** Run a login that ends after `ms`, or at Ctrl-C: either way the callback server is closed and nothing is stored. */
 async function withTimeout<T>(ms: number, method: Method, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const hint = method === "device" ? "Run `codex-proxy login --device` again." : "Run `codex-proxy login` again, or use `--device` on a machine without a browser.";
@@ -81,9 +97,12 @@ async function withTimeout<T>(ms: number, method: Method, fn: (signal: AbortSign
     () => controller.abort(new LoginTimeoutError(`Login timed out after ${formatDuration(ms)} without being completed. ${hint}`)),
     ms,
   );
+  const onInterrupt = () => controller.abort(loginCancelled());
+  process.once("SIGINT", onInterrupt);
   try {
     return await fn(controller.signal);
   } finally {
     clearTimeout(timer);
+    process.off("SIGINT", onInterrupt);
   }
 }

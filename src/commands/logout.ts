@@ -20,14 +20,20 @@ export async function run(options: LogoutOptions, globals: GlobalOptions): Promi
     // a corrupt store can still be removed
     if (error instanceof CliError && error.name !== "StoreCorruptError") throw error;
   }
-  if (!options.yes && ctx.ui.interactive && !ctx.ui.json) {
+  if (!options.yes) {
+    if (!ctx.ui.interactive || ctx.ui.json) {
+      const why = ctx.ui.json ? "--json asks no questions" : "there is no terminal to confirm in";
+      throw new CliError(`Nothing was removed: ${why}. To log out, run \`codex-proxy logout --yes\`.`, 2);
+    }
     const { confirm } = await import("@inquirer/prompts");
-    const ok = await confirm({ message: `Sign out ${who} and delete ${ctx.store.path}?`, default: true }).catch((error: Error) => {
-      if (error.name === "ExitPromptError") return false;
+    const ok = await confirm({ message: `Sign out ${who} and delete its tokens, usage figures and model list?`, default: false }).catch((error: Error) => {
+      if (error.name === "ExitPromptError") throw new CliError("Logout cancelled; nothing was removed.", 130);
       throw error;
     });
     if (!ok) throw new CliError("Logout cancelled; nothing was removed.");
   }
   ctx.store.delete();
-  ctx.ui.result(`✔ Signed out ${who}: removed ${ctx.store.path}`, { signedOut: true, store: ctx.store.path });
+  // usage figures and the model list belong to this account: the next one must not show them
+  const removed = [ctx.store.path, ...ctx.forgetAccountData()];
+  ctx.ui.result(`✔ Signed out ${who}: removed ${removed.join(", ")}`, { signedOut: true, store: ctx.store.path, removed });
 }

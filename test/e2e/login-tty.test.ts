@@ -1,17 +1,23 @@
 import { spawn } from "node:child_process";
 import { createServer, request as httpRequest, type Server } from "node:http";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { connect, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { BIN, cliEnv, runCli, tempDir } from "../helpers/cli.js";
+import { holdLoginPort, LOGIN_PORT_WAIT_MS } from "../helpers/login-port.js";
 
 let fake: FakeBackend;
+let releasePort: () => void;
 beforeAll(async () => {
+  releasePort = await holdLoginPort();
   fake = await startFakeBackend();
+}, LOGIN_PORT_WAIT_MS);
+afterAll(async () => {
+  await fake.close();
+  releasePort();
 });
-afterAll(() => fake.close());
 
 /** Run the CLI under a real pseudo-terminal (util-linux `script`), so prompts appear as a user sees them. */
 function startInPty(args: string[], env: NodeJS.ProcessEnv) {
@@ -47,11 +53,67 @@ describe("login in a terminal", () => {
     run.type("https://example.invalid/no-code-here\r");
     await run.waitFor(/has no `code` parameter/);
     run.type("\x15"); // clear the line (Ctrl-U)
+    // a stray word looks like a bare code; the issuer refuses it, and the prompt asks again
+    run.type("hello\r");
+    await run.waitFor(/The issuer did not accept that code \(invalid_grant\)/);
+    run.type("\x15");
     run.type(`${redirect}\r`);
     expect(await run.exited).toBe(0);
     await run.waitFor(/Signed in as user@example\.com/);
     const status = JSON.parse((await runCli(["status", "--json"], env)).stdout);
     expect(status.method).toBe("paste");
+  });
+
+  it("Ctrl-C at the paste prompt cancels the login, says so and frees port 1455", async () => {
+    const env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_CONFIG_DIR: tempDir() });
+    const run = startInPty(["login", "--no-browser"], env);
+    await run.waitFor(/paste the URL it ended on/);
+    run.type("\x03");
+    await run.waitFor(/Login cancelled/);
+    expect(await run.exited).toBe(130);
+    const port = createServer();
+    await new Promise<void>((resolve, reject) => port.once("error", reject).listen(1455, "127.0.0.1", resolve));
+    await new Promise<void>((r) => port.close(() => r()));
+  });
+
+  it("Ctrl-C while the device login waits cancels it and says so", async () => {
+    const env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_CONFIG_DIR: tempDir() });
+    const run = startInPty(["login", "--device"], env);
+    await run.waitFor(/Waiting for you to approve/);
+    run.type("\x03");
+    await run.waitFor(/Login cancelled; nothing was changed/);
+    expect(await run.exited).toBe(130);
+  });
+});
+
+describe("logout in a terminal", () => {
+  async function signedIn() {
+    const configDir = tempDir();
+    const env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_CONFIG_DIR: configDir });
+    const file = join(tempDir(), "auth.json");
+    writeFileSync(file, JSON.stringify({ tokens: { ...fake.issuer.issueTokens(), account_id: "acc-123" } }));
+    expect((await runCli(["login", "--import", file], env)).code).toBe(0);
+    return { env, store: join(configDir, "auth.json") };
+  }
+
+  it("asks with No as the default: Enter keeps the login", async () => {
+    const { env, store } = await signedIn();
+    const run = startInPty(["logout"], env);
+    await run.waitFor(/Sign out user@example\.com[^?]*\?\s*\(\s*y\/N\)/); // the terminal may wrap the line
+    run.type("\r");
+    await run.waitFor(/Logout cancelled; nothing was removed/);
+    expect(await run.exited).toBe(1);
+    expect(existsSync(store)).toBe(true);
+  });
+
+  it("Ctrl-C at the question exits 130 and keeps the login", async () => {
+    const { env, store } = await signedIn();
+    const run = startInPty(["logout"], env);
+    await run.waitFor(/\(\s*y\/N\)/);
+    run.type("\x03");
+    await run.waitFor(/Logout cancelled/);
+    expect(await run.exited).toBe(130);
+    expect(existsSync(store)).toBe(true);
   });
 });
 

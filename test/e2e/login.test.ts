@@ -1,21 +1,27 @@
 import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { chmodSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { cliEnv, runCli, startCli, tempDir } from "../helpers/cli.js";
 import { waitFor } from "../helpers/wait.js";
+import { holdLoginPort, LOGIN_PORT_WAIT_MS } from "../helpers/login-port.js";
 
 // These tests share the fixed callback port 1455, so they run one after another in this file.
 let fake: FakeBackend;
 let configDir: string;
 let env: NodeJS.ProcessEnv;
 
+let releasePort: () => void;
 beforeAll(async () => {
+  releasePort = await holdLoginPort();
   fake = await startFakeBackend();
+}, LOGIN_PORT_WAIT_MS);
+afterAll(async () => {
+  await fake.close();
+  releasePort();
 });
-afterAll(() => fake.close());
 beforeEach(() => {
   configDir = join(tempDir(), "config");
   env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_UPSTREAM_URL: fake.upstreamUrl, CODEX_PROXY_CONFIG_DIR: configDir });
@@ -65,6 +71,11 @@ describe("login (browser flow)", () => {
     // nothing printed contains a token
     expect(run.stdout() + run.stderr()).not.toContain(stored.tokens.refresh_token);
     expect(run.stdout() + run.stderr()).not.toContain(stored.tokens.access_token.slice(0, 40));
+
+    // no terminal to paste into: never offer it, and say how to finish instead
+    expect(run.stdout() + run.stderr()).not.toMatch(/paste/i);
+    expect(run.stderr()).toContain("must reach this machine");
+    expect(run.stderr()).toContain("codex-proxy login --device");
 
     const status = await runCli(["status", "--json"], env);
     expect(status.code).toBe(0);
@@ -117,6 +128,39 @@ describe("login (browser flow)", () => {
     expect(run.stderr()).toContain("missing_authorization_code");
   });
 
+  it("a code the issuer refuses at the callback ends with its reason and how to start over", async () => {
+    const run = startCli(["login", "--no-browser"], env);
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/);
+    const page = await completeInBrowser(url, (cb) => cb.searchParams.set("code", "code_already_used"));
+    expect(await page.text()).toContain("invalid_grant");
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toContain("Code exchange failed (HTTP 400, invalid_grant: unknown or used code). To sign in, run `codex-proxy login` again.");
+  });
+
+  it("an issuer that went away before the code exchange is named, with what to check and what to run", async () => {
+    const gone = await startFakeBackend();
+    const run = startCli(["login", "--no-browser"], { ...env, CODEX_PROXY_AUTH_URL: gone.issuerUrl });
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/);
+    const issuerAnswer = await fetch(url, { redirect: "manual" });
+    await gone.close();
+    const page = await fetch(issuerAnswer.headers.get("location")!);
+    expect(await page.text()).toContain("Cannot reach the sign-in server");
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toContain(`Cannot reach the sign-in server ${gone.issuerUrl} (connection refused)`);
+    expect(run.stderr()).toContain("then run `codex-proxy login` again");
+  });
+
+  it("Ctrl-C (SIGINT) while waiting for the browser cancels the login, says so and frees port 1455", async () => {
+    const run = startCli(["login", "--no-browser"], env);
+    await run.waitFor(/Waiting for the browser/);
+    run.child.kill("SIGINT");
+    expect(await run.exited).toBe(130);
+    expect(run.stderr()).toContain("Login cancelled; nothing was changed.");
+    const port = createServer();
+    await new Promise<void>((resolve, reject) => port.once("error", reject).listen(1455, "127.0.0.1", resolve));
+    await new Promise<void>((r) => port.close(() => r()));
+  });
+
   it("times out with a clear message", async () => {
     const run = startCli(["login", "--no-browser", "--timeout", "1s"], env);
     expect(await run.exited).toBe(1);
@@ -136,6 +180,16 @@ describe("login (browser flow)", () => {
     expect(await run.exited).toBe(0);
     expect(readFileSync(log, "utf8")).toContain("/oauth/authorize?");
     expect(run.stdout()).toContain("/oauth/authorize?"); // printed too
+  });
+
+  it("on a headless machine without a terminal, points at the port forward and --device, never at a paste prompt", async () => {
+    const run = startCli(["login"], { ...env, SSH_CONNECTION: "10.0.0.2 50000 10.0.0.1 22" });
+    const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/);
+    await run.waitFor(/No local browser here/);
+    expect(run.stdout() + run.stderr()).not.toMatch(/paste/i);
+    expect(run.stderr()).toContain("ssh -L 1455:127.0.0.1:1455");
+    await completeInBrowser(url);
+    expect(await run.exited).toBe(0);
   });
 
   it("asks an earlier login on port 1455 to cancel, and takes over", async () => {
@@ -186,7 +240,29 @@ describe("login --device", () => {
     await run.waitFor(/Enter the code/);
     fake.issuer.denyDevice();
     expect(await run.exited).toBe(1);
-    expect(run.stderr()).toContain("authorization_declined");
+    expect(run.stderr()).toContain("The sign-in was declined on the device page (authorization_declined)");
+    expect(run.stderr()).toContain("run `codex-proxy login --device` again and approve it");
+  });
+
+  it("a --timeout shorter than the code's life is the deadline it shows", async () => {
+    const run = startCli(["login", "--device", "--timeout", "2s"], env);
+    await run.waitFor(/Enter the code/);
+    expect(await run.exited).toBe(1);
+    expect(run.stdout()).toContain("Approve it within 2s (--timeout).");
+    expect(run.stdout()).not.toContain("15 minutes");
+    expect(run.stderr()).toContain("Login timed out after 2s");
+    const long = startCli(["login", "--device"], env);
+    await long.waitFor(/The code expires in 15m\./);
+    long.child.kill();
+    await long.exited;
+  });
+
+  it("an unreachable issuer says which server, what to check and what to run", async () => {
+    const result = await runCli(["login", "--device"], { ...env, CODEX_PROXY_AUTH_URL: "http://127.0.0.1:9/auth" });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("Cannot reach the sign-in server http://127.0.0.1:9/auth (connection refused)");
+    expect(result.stderr).toContain("HTTPS_PROXY");
+    expect(result.stderr).toContain("run `codex-proxy login --device` again");
   });
 
   it("says when device login is not enabled", async () => {
@@ -250,6 +326,12 @@ describe("login --import", () => {
 });
 
 describe("status, refresh and logout", () => {
+  function writeAuth(tokens: ReturnType<FakeBackend["issuer"]["issueTokens"]>, accountId = "acc-123"): string {
+    const path = join(tempDir(), "auth.json");
+    writeFileSync(path, JSON.stringify({ tokens: { ...tokens, account_id: accountId }, last_refresh: new Date().toISOString() }));
+    return path;
+  }
+
   async function importLogin(accessTtl: number) {
     const dir = tempDir();
     const tokens = fake.issuer.issueTokens(accessTtl);
@@ -299,6 +381,10 @@ describe("status, refresh and logout", () => {
 
   it("logout --yes removes the tokens; a second logout says there is nothing to do", async () => {
     await importLogin(3600);
+    const unconfirmed = await runCli(["logout"], env);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain("Nothing was removed: there is no terminal to confirm in. To log out, run `codex-proxy logout --yes`.");
+    expect((await runCli(["status"], env)).code).toBe(0);
     const out = await runCli(["logout", "--yes"], env);
     expect(out.code).toBe(0);
     expect(out.stdout).toContain("Signed out user@example.com");
@@ -308,9 +394,53 @@ describe("status, refresh and logout", () => {
     expect(again.stderr).toContain("Not signed in");
   });
 
+  it("logout removes the account's usage figures and model list: the next account does not show them", async () => {
+    await importLogin(3600);
+    expect((await runCli(["status", "--refresh"], env)).code).toBe(0);
+    expect((await runCli(["models"], env)).code).toBe(0);
+    expect(existsSync(join(configDir, "usage.json"))).toBe(true);
+    expect(existsSync(join(configDir, "models-cache.json"))).toBe(true);
+    const out = await runCli(["logout", "--yes", "--json"], env);
+    expect(out.code, out.stderr).toBe(0);
+    expect(JSON.parse(out.stdout).removed).toEqual([join(configDir, "auth.json"), join(configDir, "usage.json"), join(configDir, "models-cache.json")]);
+    expect(existsSync(join(configDir, "usage.json"))).toBe(false);
+    expect(existsSync(join(configDir, "models-cache.json"))).toBe(false);
+    await importLogin(3600);
+    expect((await runCli(["status"], env)).stdout).toContain("Usage limits: none seen yet");
+  });
+
+  it("a login with no stored one drops usage figures left behind without a login (an older logout kept them)", async () => {
+    mkdirSync(configDir, { recursive: true });
+    writeFileSync(join(configDir, "usage.json"), JSON.stringify({ primary: { usedPercent: 77, windowMinutes: 300 } }));
+    await importLogin(3600);
+    expect(existsSync(join(configDir, "usage.json"))).toBe(false);
+    expect((await runCli(["status"], env)).stdout).toContain("Usage limits: none seen yet");
+  });
+
+  it("a login as another account says whom it replaces and drops the old account's usage figures", async () => {
+    await importLogin(3600);
+    expect((await runCli(["status", "--refresh"], env)).code).toBe(0);
+    const same = await runCli(["login", "--import", writeAuth(fake.issuer.issueTokens())], env);
+    expect(same.stdout).not.toContain("replacing");
+    expect(existsSync(join(configDir, "usage.json"))).toBe(true);
+    const original = fake.issuer.account;
+    fake.issuer.account = { email: "b@example.com", plan: "plus", accountId: "acc-456", userId: "user-456" };
+    try {
+      const other = await runCli(["login", "--import", writeAuth(fake.issuer.issueTokens(), "acc-456")], env);
+      expect(other.code, other.stderr).toBe(0);
+      expect(other.stdout).toContain("Signed in as b@example.com (ChatGPT Plus) (replacing user@example.com)");
+      expect(existsSync(join(configDir, "usage.json"))).toBe(false);
+    } finally {
+      fake.issuer.account = original;
+    }
+  });
+
   it("usage errors exit 2", async () => {
     expect((await runCli(["login", "--device", "--import"], env)).code).toBe(2);
     expect((await runCli(["login", "--timeout", "soon"], env)).code).toBe(2);
+    const zero = await runCli(["login", "--device", "--timeout", "0"], env);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain("--timeout must be longer than 0");
     expect((await runCli(["frobnicate"], env)).code).toBe(2);
   });
 });
