@@ -33,7 +33,7 @@ export function buildSpec(input: { configDir: string; serveArgs: string[]; apiKe
   const env = input.env ?? process.env;
   const cliPath = realpathSync(process.argv[1] ?? "");
   if (/[\\/]_npx[\\/]/.test(cliPath)) {
-    throw new CliError("codex-proxy runs from npx's cache here, which can vanish: install it first (`npm install -g codex-proxy`), then run `codex-proxy service install`.");
+    throw new CliError("codex-proxy runs from npx's cache here, which can vanish: install it first (from a clone of its repository: `npm install -g .`; README \"Install\" has every way), then run `codex-proxy service install`.");
   }
   const serviceEnv: Record<string, string> = {};
   if (input.apiKeys.length) serviceEnv.CODEX_PROXY_API_KEY = input.apiKeys.join(",");

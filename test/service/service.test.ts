@@ -36,6 +36,10 @@ describe("the systemd unit, as text", () => {
     expect(unit).not.toContain("k1");
   });
 
+  it("documents itself with the README installed beside the CLI, not a registry page that does not exist yet", () => {
+    expect(unit).toMatch(/^Documentation=file:\/\/\/opt\/codex%%20proxy\/README\.md$/m);
+  });
+
   it("passes systemd-analyze verify", () => {
     const dir = tempDir();
     const node = process.execPath;
