@@ -56,3 +56,13 @@ export function renderEnvFile(env: Record<string, string>): string {
   const lines = Object.entries(env).map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`);
   return `# written by codex-proxy service install; mode 0600\n${lines.join("\n")}\n`;
 }
+
+/** The values of an env file written by renderEnvFile. */
+export function parseEnvFile(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = /^([A-Za-z_]\w*)="((?:[^"\\]|\\.)*)"$/.exec(line);
+    if (m) env[m[1]!] = m[2]!.replace(/\\(.)/g, "$1");
+  }
+  return env;
+}
