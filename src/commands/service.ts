@@ -73,13 +73,14 @@ export async function install(flags: InstallFlags, globals: GlobalOptions): Prom
   mkdirSync(dirname(manager.unitPath), { recursive: true });
   writeFileSync(manager.unitPath, unit);
   let failure: string | undefined;
+  const startedAt = new Date();
   try {
     await manager.start();
     if (!(await waitForHealth(spec.healthUrl, 20_000, () => stoppedForGood(manager)))) failure = `does not answer on ${spec.healthUrl}`;
   } catch (error) {
     failure = `could not be started: ${(error as Error).message}`;
   }
-  if (failure) throw new CliError(`The service ${failure}. ${await rollBack(manager, spec, snapshot, previous.running, previousUnit)}`);
+  if (failure) throw new CliError(`The service ${failure}. ${await rollBack(manager, spec, snapshot, previous.running, previousUnit, startedAt)}`);
   const lines = [`✔ codex-proxy runs as a ${manager.kind === "systemd" ? "systemd user service" : "launchd agent"}: ${spec.healthUrl.replace(/\/health$/, "")}`, `  unit    ${manager.unitPath}`, `  config  ${spec.configDir}`];
   if (spec.env.CODEX_PROXY_API_KEY) lines.push(`  API key kept in ${spec.envFile} (mode 0600); \`codex-proxy service status --show-key\` prints it`);
   if (manager.kind === "systemd") lines.push("", `To keep it running after you log out: loginctl enable-linger ${userInfo().username}`);
@@ -100,8 +101,8 @@ async function stoppedForGood(manager: ServiceManager): Promise<boolean> {
 }
 
 /** After a failed install: the previous service back as it was, or nothing left; says which, with the service's own error. */
-async function rollBack(manager: ServiceManager, spec: ServiceSpec, snapshot: FileSnapshot, wasRunning: boolean, previousUnit: string | undefined): Promise<string> {
-  const logs = await manager.recentLogs(15, spec);
+async function rollBack(manager: ServiceManager, spec: ServiceSpec, snapshot: FileSnapshot, wasRunning: boolean, previousUnit: string | undefined, since: Date): Promise<string> {
+  const logs = await manager.recentLogs(15, spec, since);
   const why = logs ? `Its last log lines:\n${logs.split("\n").map((l) => `  ${l}`).join("\n")}\n` : "";
   let outcome: string;
   try {
@@ -126,9 +127,10 @@ export async function uninstall(_flags: unknown, globals: GlobalOptions): Promis
     ctx.ui.result("The service is not installed: nothing to remove.", { removed: false });
     return;
   }
+  const envFile = envFileOf(readFileSync(manager.unitPath, "utf8")) ?? serviceFiles(ctx.config.configDir).envFile;
   await manager.stop();
   rmSync(manager.unitPath, { force: true });
-  rmSync(serviceFiles(ctx.config.configDir).envFile, { force: true });
+  rmSync(envFile, { force: true });
   ctx.ui.result(`✔ Removed the service (${manager.unitPath})`, { removed: true, unitPath: manager.unitPath });
 }
 

@@ -29,8 +29,8 @@ export interface ServiceManager {
   stop(): Promise<void>;
   state(): Promise<ServiceState>;
   logs(lines: number, follow: boolean, spec: { logFile: string }): Promise<number>;
-  /** the last lines of the service's log, as text (for an error message) */
-  recentLogs(lines: number, spec: { logFile: string }): Promise<string>;
+  /** the last lines the service logged since `since`, as text (for an error message) */
+  recentLogs(lines: number, spec: { logFile: string }, since: Date): Promise<string>;
 }
 
 async function run(argv: string[], what: string): Promise<ExecResult> {
@@ -87,8 +87,9 @@ function systemd(): ServiceManager {
     logs(lines, follow) {
       return execInherit("journalctl", ["--user-unit", UNIT, "-n", String(lines), "--no-pager", ...(follow ? ["-f"] : [])]);
     },
-    async recentLogs(lines) {
-      const out = await exec("journalctl", ["--user-unit", UNIT, "-n", String(lines), "--no-pager", "--quiet"]);
+    async recentLogs(lines, _spec, since) {
+      // only this attempt's lines: the journal also holds those of the service it replaces
+      const out = await exec("journalctl", ["--user-unit", UNIT, "--since", `@${Math.floor(since.getTime() / 1000)}`, "-n", String(lines), "--no-pager", "--quiet"]);
       return (out.stdout || out.stderr).trim();
     },
   };
