@@ -91,7 +91,8 @@ export async function install(flags: InstallFlags, globals: GlobalOptions): Prom
 /** The same serve, started by hand in the background, for hosts without a service manager. */
 function runInstead(spec: ServiceSpec): string {
   const key = spec.env.CODEX_PROXY_API_KEY ? " --api-key <your key>" : "";
-  return `setsid nohup codex-proxy ${spec.args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ")}${key} >> ${spec.logFile} 2>&1 < /dev/null &`;
+  const sh = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+  return `mkdir -p ${sh(dirname(spec.logFile))} && setsid nohup codex-proxy ${spec.args.map(sh).join(" ")}${key} >> ${sh(spec.logFile)} 2>&1 < /dev/null &\n(nothing was installed or saved)`;
 }
 
 /** The manager gave up on it or restarts it after a crash: waiting longer for /health will not help. */

@@ -124,7 +124,7 @@ describe("codex-proxy service on Linux", () => {
       expect(result.stderr).toContain("systemd is not the init system here");
       expect(result.stderr).not.toContain("loginctl");
     }
-    if (!result.stderr.includes("not reachable")) expect(result.stderr).toContain(`setsid nohup codex-proxy serve --port 0 --host 127.0.0.1 >> ${join(home, "cfg", "logs", "serve.log")} 2>&1 < /dev/null &`);
+    if (!result.stderr.includes("not reachable")) expect(result.stderr).toContain(`mkdir -p ${join(home, "cfg", "logs")} && setsid nohup codex-proxy serve --port 0 --host 127.0.0.1 >> ${join(home, "cfg", "logs", "serve.log")} 2>&1 < /dev/null &`);
     expect(existsSync(join(home, ".config/systemd/user/codex-proxy.service"))).toBe(false);
   });
 
