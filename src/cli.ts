@@ -93,6 +93,7 @@ service
 service
   .command("status")
   .description("whether the service is installed, running and answering")
+  .option("--show-key", "also print the API key(s) the service was installed with")
   .action(async (options, command: Command) => (await import("./commands/service.js")).status(options, command.optsWithGlobals()));
 service
   .command("logs")

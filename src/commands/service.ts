@@ -1,10 +1,11 @@
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { userInfo } from "node:os";
 import { CliError } from "../errors.js";
-import { serviceManager } from "../service/manager.js";
-import { buildSpec, renderEnvFile, serviceFiles, type ServiceSpec } from "../service/spec.js";
+import { serviceManager, type ServiceManager } from "../service/manager.js";
+import { assertPortAvailable, FileSnapshot } from "../service/preflight.js";
+import { buildSpec, parseEnvFile, renderEnvFile, serviceFiles, type ServiceSpec } from "../service/spec.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 import { assertSafeExposure, serveSettings, type ServeFlags } from "./serve.js";
 
@@ -59,22 +60,64 @@ export async function install(flags: InstallFlags, globals: GlobalOptions): Prom
     );
     return;
   }
-  await manager.preflight();
+  await manager.preflight(runInstead(spec));
+  const previous = await manager.state();
+  const previousUnit = previous.installed ? readFileSync(manager.unitPath, "utf8") : undefined;
+  // a port someone else holds fails the new service: refuse before touching the working one
+  await assertPortAvailable(ctx.config.host, ctx.config.port, async () => previous.running && healthUrlOf(previousUnit ?? "") === spec.healthUrl && (await waitForHealth(spec.healthUrl, 1000)));
+  const snapshot = new FileSnapshot([manager.unitPath, spec.envFile]);
   mkdirSync(spec.configDir, { recursive: true, mode: 0o700 });
   mkdirSync(dirname(spec.logFile), { recursive: true, mode: 0o700 });
   writeFileSync(spec.envFile, renderEnvFile(spec.env), { mode: 0o600 });
   chmodSync(spec.envFile, 0o600);
   mkdirSync(dirname(manager.unitPath), { recursive: true });
   writeFileSync(manager.unitPath, unit);
-  await manager.start();
-  const healthy = await waitForHealth(spec.healthUrl, 20_000);
-  if (!healthy) {
-    throw new CliError(`The service was started but does not answer on ${spec.healthUrl} after 20s. See \`codex-proxy service logs\` for why.`);
+  let failure: string | undefined;
+  const startedAt = new Date();
+  try {
+    await manager.start();
+    if (!(await waitForHealth(spec.healthUrl, 20_000, () => stoppedForGood(manager)))) failure = `does not answer on ${spec.healthUrl}`;
+  } catch (error) {
+    failure = `could not be started: ${(error as Error).message}`;
   }
+  if (failure) throw new CliError(`The service ${failure}. ${await rollBack(manager, spec, snapshot, previous.running, previousUnit, startedAt)}`);
   const lines = [`✔ codex-proxy runs as a ${manager.kind === "systemd" ? "systemd user service" : "launchd agent"}: ${spec.healthUrl.replace(/\/health$/, "")}`, `  unit    ${manager.unitPath}`, `  config  ${spec.configDir}`];
+  if (spec.env.CODEX_PROXY_API_KEY) lines.push(`  API key kept in ${spec.envFile} (mode 0600); \`codex-proxy service status --show-key\` prints it`);
   if (manager.kind === "systemd") lines.push("", `To keep it running after you log out: loginctl enable-linger ${userInfo().username}`);
   lines.push("Check it with `codex-proxy service status`; read its logs with `codex-proxy service logs`.");
-  ctx.ui.result(lines.join("\n"), { installed: true, kind: manager.kind, unitPath: manager.unitPath, url: spec.healthUrl.replace(/\/health$/, "") });
+  ctx.ui.result(lines.join("\n"), { installed: true, kind: manager.kind, unitPath: manager.unitPath, url: spec.healthUrl.replace(/\/health$/, ""), envFile: spec.envFile });
+}
+
+/** The same serve, started by hand in the background, for hosts without a service manager. */
+function runInstead(spec: ServiceSpec): string {
+  const key = spec.env.CODEX_PROXY_API_KEY ? " --api-key <your key>" : "";
+  const sh = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+  return `mkdir -p ${sh(dirname(spec.logFile))} && setsid nohup codex-proxy ${spec.args.map(sh).join(" ")}${key} >> ${sh(spec.logFile)} 2>&1 < /dev/null &\n(nothing was installed or saved)`;
+}
+
+/** The manager gave up on it or restarts it after a crash: waiting longer for /health will not help. */
+async function stoppedForGood(manager: ServiceManager): Promise<boolean> {
+  const state = await manager.state();
+  return !state.running;
+}
+
+/** After a failed install: the previous service back as it was, or nothing left; says which, with the service's own error. */
+async function rollBack(manager: ServiceManager, spec: ServiceSpec, snapshot: FileSnapshot, wasRunning: boolean, previousUnit: string | undefined, since: Date): Promise<string> {
+  const logs = await manager.recentLogs(15, spec, since);
+  const why = logs ? `Its last log lines:\n${logs.split("\n").map((l) => `  ${l}`).join("\n")}\n` : "";
+  let outcome: string;
+  try {
+    await manager.stop();
+    snapshot.restore();
+    if (previousUnit === undefined) outcome = "Removed it again: nothing is left installed.";
+    else if (wasRunning) {
+      await manager.start();
+      outcome = `Put the previous unit and settings back; it runs again on ${healthUrlOf(previousUnit).replace(/\/health$/, "")}.`;
+    } else outcome = "Put the previous unit and settings back (it was not running before either).";
+  } catch (error) {
+    outcome = `Putting the previous state back failed too (${(error as Error).message}); \`codex-proxy service uninstall\` removes what is left (${manager.unitPath}).`;
+  }
+  return `${why}${outcome}`;
 }
 
 export async function uninstall(_flags: unknown, globals: GlobalOptions): Promise<void> {
@@ -85,13 +128,14 @@ export async function uninstall(_flags: unknown, globals: GlobalOptions): Promis
     ctx.ui.result("The service is not installed: nothing to remove.", { removed: false });
     return;
   }
+  const envFile = envFileOf(readFileSync(manager.unitPath, "utf8")) ?? serviceFiles(ctx.config.configDir).envFile;
   await manager.stop();
   rmSync(manager.unitPath, { force: true });
-  rmSync(serviceFiles(ctx.config.configDir).envFile, { force: true });
+  rmSync(envFile, { force: true });
   ctx.ui.result(`✔ Removed the service (${manager.unitPath})`, { removed: true, unitPath: manager.unitPath });
 }
 
-export async function status(_flags: unknown, globals: GlobalOptions): Promise<void> {
+export async function status(flags: { showKey?: boolean }, globals: GlobalOptions): Promise<void> {
   const ctx = new CommandContext(globals);
   const manager = serviceManager();
   const state = await manager.state();
@@ -99,11 +143,20 @@ export async function status(_flags: unknown, globals: GlobalOptions): Promise<v
     if (ctx.ui.json) ctx.ui.result("", { installed: false, running: false });
     throw new CliError("The service is not installed: `codex-proxy service install` sets it up.");
   }
-  const url = healthUrlOf(readFileSync(manager.unitPath, "utf8"));
+  const unit = readFileSync(manager.unitPath, "utf8");
+  const url = healthUrlOf(unit);
   const healthy = state.running && (await waitForHealth(url, 1000));
+  const envFile = envFileOf(unit) ?? serviceFiles(ctx.config.configDir).envFile;
+  const keys = existsSync(envFile) ? (parseEnvFile(readFileSync(envFile, "utf8")).CODEX_PROXY_API_KEY ?? "").split(",").filter(Boolean) : [];
+  const headline = state.running
+    ? "✔ running"
+    : state.restarting
+      ? `↻ restarting: it exits with an error and ${manager.kind} starts it again (\`codex-proxy service logs\` shows why)`
+      : "✖ not running";
+  const keyLine = !keys.length ? "" : flags.showKey ? `\nAPI key${keys.length > 1 ? "s" : ""}: ${keys.join(", ")}` : `\nAPI key: kept in ${envFile} (\`--show-key\` prints it)`;
   ctx.ui.result(
-    `${state.running ? "✔ running" : "✖ not running"} (${manager.kind}, ${manager.unitPath})${healthy ? `, answering on ${url}` : ""}\n\n${state.detail}`,
-    { installed: true, running: state.running, healthy, unitPath: manager.unitPath, detail: state.detail },
+    `${headline} (${manager.kind}, ${manager.unitPath})${healthy ? `, answering on ${url}` : ""}${keyLine}\n\n${state.detail}`,
+    { installed: true, running: state.running, restarting: state.restarting, healthy, unitPath: manager.unitPath, envFile, detail: state.detail, ...(flags.showKey ? { apiKeys: keys } : {}) },
   );
   if (!state.running) process.exitCode = 1;
 }
@@ -111,7 +164,9 @@ export async function status(_flags: unknown, globals: GlobalOptions): Promise<v
 export async function logs(flags: { lines?: string; follow?: boolean }, globals: GlobalOptions): Promise<void> {
   const ctx = new CommandContext(globals);
   const manager = serviceManager();
-  const code = await manager.logs(Number(flags.lines ?? 100), Boolean(flags.follow), serviceFiles(ctx.config.configDir));
+  const lines = flags.lines ?? "100";
+  if (!/^\d+$/.test(lines) || Number(lines) < 1) throw new CliError(`\`--lines\` takes a number of lines, like \`-n 50\`, not "${lines}".`, 2);
+  const code = await manager.logs(Number(lines), Boolean(flags.follow), serviceFiles(ctx.config.configDir));
   if (code !== 0) process.exitCode = code;
 }
 
@@ -123,8 +178,16 @@ function healthUrlOf(unit: string): string {
   return `http://${host.includes(":") ? `[${host}]` : host}:${port}/health`;
 }
 
-async function waitForHealth(url: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+/** The env file the installed unit reads (systemd EnvironmentFile=, launchd --env-file=). */
+function envFileOf(unit: string): string | undefined {
+  return (/^EnvironmentFile=-?(.+)$/m.exec(unit) ?? /--env-file=([^<]+)</.exec(unit))?.[1]?.trim();
+}
+
+/** Polls /health until it answers or the deadline; `gaveUp` (checked every ~2s after a 3s grace) ends the wait early. */
+async function waitForHealth(url: string, timeoutMs: number, gaveUp?: () => Promise<boolean>): Promise<boolean> {
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  let lastCheck = started;
   for (;;) {
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
@@ -134,6 +197,10 @@ async function waitForHealth(url: string, timeoutMs: number): Promise<boolean> {
       // not up yet
     }
     if (Date.now() > deadline) return false;
+    if (gaveUp && Date.now() - started > 3000 && Date.now() - lastCheck > 2000) {
+      lastCheck = Date.now();
+      if (await gaveUp()) return false;
+    }
     await sleep(250);
   }
 }

@@ -9,6 +9,8 @@ import { UNIT, renderSystemdUnit, systemdUnitPath } from "./systemd.js";
 export interface ServiceState {
   installed: boolean;
   running: boolean;
+  /** the manager restarts it after a failure (systemd: `activating (auto-restart)`) */
+  restarting: boolean;
   /** what the service manager said */
   detail: string;
 }
@@ -21,12 +23,14 @@ export interface ServiceManager {
   /** the commands `install` runs after writing the files, for --dry-run */
   startCommands(): string[][];
   stopCommands(): string[][];
-  /** fails early with the way out when the service manager cannot be used here */
-  preflight(): Promise<void>;
+  /** fails early with the way out when the service manager cannot be used here (`runInstead`: the same serve, by hand) */
+  preflight(runInstead: string): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
   state(): Promise<ServiceState>;
   logs(lines: number, follow: boolean, spec: { logFile: string }): Promise<number>;
+  /** the last lines the service logged since `since`, as text (for an error message) */
+  recentLogs(lines: number, spec: { logFile: string }, since: Date): Promise<string>;
 }
 
 async function run(argv: string[], what: string): Promise<ExecResult> {
@@ -34,6 +38,8 @@ async function run(argv: string[], what: string): Promise<ExecResult> {
   if (result.code !== 0) throw new CliError(`\`${argv.join(" ")}\` failed (${what}): ${(result.stderr || result.stdout).trim() || `exit ${result.code}`}`);
   return result;
 }
+
+const elsewhere = (runInstead: string) => `Run \`codex-proxy serve\` under your own supervisor instead, or in the background with:\n  ${runInstead}`;
 
 function systemd(): ServiceManager {
   const sc = (...args: string[]) => ["systemctl", "--user", ...args];
@@ -43,10 +49,14 @@ function systemd(): ServiceManager {
     render: renderSystemdUnit,
     startCommands: () => [sc("daemon-reload"), sc("enable", UNIT), sc("restart", UNIT)],
     stopCommands: () => [sc("disable", "--now", UNIT), sc("daemon-reload")],
-    async preflight() {
+    async preflight(runInstead) {
       const probe = await exec("systemctl", ["--user", "show-environment"]);
-      if (probe.missing) throw new CliError("systemctl was not found: `codex-proxy service` needs systemd. Run `codex-proxy serve` under your own supervisor instead (`service install --dry-run` shows the unit).");
+      if (probe.missing) throw new CliError(`systemctl was not found: \`codex-proxy service\` needs systemd. ${elsewhere(runInstead)}`);
       if (probe.code !== 0) {
+        // sd_booted(): without systemd as PID 1 (a container, WSL1) there is no user manager to start
+        if (!existsSync("/run/systemd/system")) {
+          throw new CliError(`systemd is not the init system here (PID 1 is something else, as in a container or WSL1), so there are no user services. ${elsewhere(runInstead)}`);
+        }
         throw new CliError(
           `The systemd user manager is not reachable (${(probe.stderr || probe.stdout).trim()}). Log in to a full session, or run ` +
             `\`loginctl enable-linger ${userInfo().username}\` as root; or run \`codex-proxy serve\` under another supervisor.`,
@@ -62,12 +72,25 @@ function systemd(): ServiceManager {
     },
     async state() {
       const installed = existsSync(this.unitPath);
-      const active = await exec("systemctl", ["--user", "is-active", UNIT]);
+      const show = await exec("systemctl", ["--user", "show", UNIT, "--property", "ActiveState,SubState"]);
+      const prop = (name: string) => new RegExp(`^${name}=(.*)$`, "m").exec(show.stdout)?.[1]?.trim();
       const status = await exec("systemctl", ["--user", "status", UNIT, "--no-pager", "--lines", "0"]);
-      return { installed, running: active.code === 0 && active.stdout.trim() === "active", detail: (status.stdout || status.stderr || active.stdout).trim() };
+      return {
+        installed,
+        running: prop("ActiveState") === "active",
+        restarting: prop("ActiveState") === "activating" && prop("SubState") === "auto-restart",
+        detail: (status.stdout || status.stderr || show.stdout).trim(),
+      };
     },
+    // journald files a user unit's lines under _SYSTEMD_USER_UNIT, and root's (any uid below 1000) in the system
+    // journal, where `journalctl --user` does not look: --user-unit matches the field in every journal file we can read
     logs(lines, follow) {
-      return execInherit("journalctl", ["--user", "-u", UNIT, "-n", String(lines), "--no-pager", ...(follow ? ["-f"] : [])]);
+      return execInherit("journalctl", ["--user-unit", UNIT, "-n", String(lines), "--no-pager", ...(follow ? ["-f"] : [])]);
+    },
+    async recentLogs(lines, _spec, since) {
+      // only this attempt's lines: the journal also holds those of the service it replaces
+      const out = await exec("journalctl", ["--user-unit", UNIT, "--since", `@${Math.floor(since.getTime() / 1000)}`, "-n", String(lines), "--no-pager", "--quiet"]);
+      return (out.stdout || out.stderr).trim();
     },
   };
 }
@@ -96,10 +119,16 @@ function launchd(): ServiceManager {
     async state() {
       const installed = existsSync(this.unitPath);
       const print = await exec("launchctl", ["print", `${domain}/${LABEL}`]);
-      return { installed, running: print.code === 0 && /state = running/.test(print.stdout), detail: (print.stdout || print.stderr).trim().split("\n").slice(0, 12).join("\n") };
+      const running = print.code === 0 && /state = running/.test(print.stdout);
+      // launchd's KeepAlive waits ThrottleInterval between restarts; it prints the last exit then
+      const restarting = !running && print.code === 0 && /last exit code = [1-9]/.test(print.stdout);
+      return { installed, running, restarting, detail: (print.stdout || print.stderr).trim().split("\n").slice(0, 12).join("\n") };
     },
     logs(lines, follow, spec) {
       return execInherit("tail", ["-n", String(lines), ...(follow ? ["-F"] : []), spec.logFile]);
+    },
+    async recentLogs(lines, spec) {
+      return (await exec("tail", ["-n", String(lines), spec.logFile])).stdout.trim();
     },
   };
 }

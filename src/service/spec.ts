@@ -33,7 +33,7 @@ export function buildSpec(input: { configDir: string; serveArgs: string[]; apiKe
   const env = input.env ?? process.env;
   const cliPath = realpathSync(process.argv[1] ?? "");
   if (/[\\/]_npx[\\/]/.test(cliPath)) {
-    throw new CliError("codex-proxy runs from npx's cache here, which can vanish: install it first (`npm install -g codex-proxy`), then run `codex-proxy service install`.");
+    throw new CliError("codex-proxy runs from npx's cache here, which can vanish: install it first (from a clone of its repository: `npm install -g .`; README \"Install\" has every way), then run `codex-proxy service install`.");
   }
   const serviceEnv: Record<string, string> = {};
   if (input.apiKeys.length) serviceEnv.CODEX_PROXY_API_KEY = input.apiKeys.join(",");
@@ -55,4 +55,14 @@ export function buildSpec(input: { configDir: string; serveArgs: string[]; apiKe
 export function renderEnvFile(env: Record<string, string>): string {
   const lines = Object.entries(env).map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`);
   return `# written by codex-proxy service install; mode 0600\n${lines.join("\n")}\n`;
+}
+
+/** The values of an env file written by renderEnvFile. */
+export function parseEnvFile(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = /^([A-Za-z_]\w*)="((?:[^"\\]|\\.)*)"$/.exec(line);
+    if (m) env[m[1]!] = m[2]!.replace(/\\(.)/g, "$1");
+  }
+  return env;
 }

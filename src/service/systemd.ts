@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { SERVICE_NAME, type ServiceSpec } from "./spec.js";
 
 export const UNIT = `${SERVICE_NAME}.service`;
@@ -15,12 +16,17 @@ function quote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(escaped) ? escaped : `"${escaped.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 }
 
+/** The README installed beside the CLI (bin/../README.md): a page that exists wherever the unit does. */
+function readmeUrl(cliPath: string): string {
+  return pathToFileURL(join(dirname(dirname(cliPath)), "README.md")).href.replace(/%/g, "%%");
+}
+
 /** A systemd user unit: absolute paths, pinned config dir, secrets in an EnvironmentFile, restart on failure. */
 export function renderSystemdUnit(spec: ServiceSpec): string {
   const exec = [spec.nodePath, spec.cliPath, ...spec.args].map(quote).join(" ");
   return `[Unit]
 Description=codex-proxy: the ChatGPT plan's Codex models over OpenAI, Ollama and Anthropic APIs
-Documentation=https://www.npmjs.com/package/codex-proxy
+Documentation=${readmeUrl(spec.cliPath)}
 After=network-online.target
 Wants=network-online.target
 

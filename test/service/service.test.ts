@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderLaunchdPlist } from "../../src/service/launchd.js";
@@ -10,6 +11,15 @@ import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { cliEnv, runCli, tempDir } from "../helpers/cli.js";
 import { signedInConfigDir } from "../helpers/serve.js";
 import { waitFor } from "../helpers/wait.js";
+
+/** A port nobody listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
 
 const FAKE_BIN = resolve(import.meta.dirname, "../fixtures/fake-bin");
 
@@ -34,6 +44,10 @@ describe("the systemd unit, as text", () => {
     expect(unit).toMatch(/^Restart=on-failure$/m);
     expect(unit).toMatch(/^WantedBy=default\.target$/m);
     expect(unit).not.toContain("k1");
+  });
+
+  it("documents itself with the README installed beside the CLI, not a registry page that does not exist yet", () => {
+    expect(unit).toMatch(/^Documentation=file:\/\/\/opt\/codex%%20proxy\/README\.md$/m);
   });
 
   it("passes systemd-analyze verify", () => {
@@ -104,7 +118,13 @@ describe("codex-proxy service on Linux", () => {
     const home = tempDir();
     const result = await runCli(["service", "install", "--port", "0"], cliEnv({ HOME: home, CODEX_PROXY_CONFIG_DIR: join(home, "cfg"), DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent", XDG_RUNTIME_DIR: join(home, "run") }));
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/systemd user manager is not reachable|systemctl was not found/);
+    if (existsSync("/run/systemd/system")) expect(result.stderr).toMatch(/systemd user manager is not reachable|systemctl was not found/);
+    else {
+      // no systemd as PID 1 (this container, WSL1): no advice about loginctl, which cannot help, but a way that works
+      expect(result.stderr).toContain("systemd is not the init system here");
+      expect(result.stderr).not.toContain("loginctl");
+    }
+    if (!result.stderr.includes("not reachable")) expect(result.stderr).toContain(`mkdir -p ${join(home, "cfg", "logs")} && setsid nohup codex-proxy serve --port 0 --host 127.0.0.1 >> ${join(home, "cfg", "logs", "serve.log")} 2>&1 < /dev/null &`);
     expect(existsSync(join(home, ".config/systemd/user/codex-proxy.service"))).toBe(false);
   });
 
@@ -135,7 +155,8 @@ describe("codex-proxy service on Linux", () => {
     expect(statSync(envFile).mode & 0o777).toBe(0o600);
     expect(readFileSync(envFile, "utf8")).toContain('CODEX_PROXY_API_KEY="svc-secret"');
     expect(readFileSync(envFile, "utf8")).toContain('HTTPS_PROXY="http://proxy.internal:3128"');
-    expect(readFileSync(log, "utf8").split("\n").slice(0, 4)).toEqual([
+    expect(install.stdout).toContain(`API key kept in ${join(configDir, "service.env")} (mode 0600); \`codex-proxy service status --show-key\` prints it`);
+    expect(readFileSync(log, "utf8").split("\n").filter((l) => !/ (show|status) /.test(l)).slice(0, 4)).toEqual([
       "systemctl --user show-environment",
       "systemctl --user daemon-reload",
       "systemctl --user enable codex-proxy.service",
@@ -149,10 +170,18 @@ describe("codex-proxy service on Linux", () => {
     const status = await runCli(["service", "status"], env);
     expect(status.stdout).toContain("✔ running (systemd");
     expect(status.stdout).toContain(`answering on http://127.0.0.1:${port}/health`);
+    expect(status.stdout).toContain(`API key: kept in ${envFile} (\`--show-key\` prints it)`);
+    expect(status.stdout).not.toContain("svc-secret");
+    const shown = await runCli(["service", "status", "--show-key"], env);
+    expect(shown.stdout).toContain("API key: svc-secret");
     const logs = await runCli(["service", "logs", "-n", "20"], env);
     expect(logs.code).toBe(0);
     expect(logs.stdout).toContain("listening on");
-    expect(readFileSync(log, "utf8")).toContain("journalctl --user -u codex-proxy.service -n 20 --no-pager");
+    // not `journalctl --user`: root's user units are in the system journal, which --user never reads
+    expect(readFileSync(log, "utf8")).toContain("journalctl --user-unit codex-proxy.service -n 20 --no-pager");
+    const badLines = await runCli(["service", "logs", "-n", "abc"], env);
+    expect(badLines.code).toBe(2);
+    expect(badLines.stderr).toContain('`--lines` takes a number of lines, like `-n 50`, not "abc"');
 
     const uninstall = await runCli(["service", "uninstall"], env);
     expect(uninstall.code).toBe(0);
@@ -163,6 +192,64 @@ describe("codex-proxy service on Linux", () => {
     const after = await runCli(["service", "status"], env);
     expect(after.code).toBe(1);
     expect(after.stderr).toContain("not installed");
+  });
+
+  it("a reinstall onto a busy port is refused before anything changes; one that fails to start puts the working service back", async () => {
+    const home = tempDir();
+    const { configDir } = signedInConfigDir(fake);
+    const log = join(home, "calls.log");
+    const env = cliEnv({ HOME: home, PATH: `${FAKE_BIN}:${process.env.PATH}`, FAKE_SERVICE_LOG: log, CODEX_PROXY_CONFIG_DIR: configDir, CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_UPSTREAM_URL: fake.upstreamUrl });
+    const unitPath = join(home, ".config/systemd/user/codex-proxy.service");
+    const envFile = join(configDir, "service.env");
+    const port = await freePort();
+    const first = await runCli(["service", "install", "--port", String(port), "--api-key", "keep-me"], env);
+    expect(first.code, first.stderr).toBe(0);
+    const unitBefore = readFileSync(unitPath, "utf8");
+    const authorized = () => fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { authorization: "Bearer keep-me" } }).then((r) => r.status, () => 0);
+    try {
+      // someone else holds the new port
+      const squatter = createServer();
+      await new Promise<void>((r) => squatter.listen(0, "127.0.0.1", r));
+      const busy = (squatter.address() as AddressInfo).port;
+      const callsBefore = readFileSync(log, "utf8");
+      const refused = await runCli(["service", "install", "--port", String(busy)], env);
+      squatter.close();
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`Port ${busy} on 127.0.0.1 is in use`);
+      expect(refused.stderr).toContain("the service was not changed");
+      expect(readFileSync(unitPath, "utf8")).toBe(unitBefore);
+      expect(readFileSync(envFile, "utf8")).toContain('CODEX_PROXY_API_KEY="keep-me"');
+      expect(readFileSync(log, "utf8").slice(callsBefore.length)).not.toMatch(/daemon-reload|restart|disable/);
+      expect(await authorized()).toBe(200);
+
+      // the new service dies at start: its own error is shown and the old one runs again, key and all
+      const crashPort = await freePort();
+      const crashed = await runCli(["service", "install", "--port", String(crashPort)], { ...env, FAKE_SERVICE_CRASH: `${crashPort} Error: the new service cannot start` });
+      expect(crashed.code).toBe(1);
+      expect(crashed.stderr).toContain("Error: the new service cannot start");
+      expect(crashed.stderr).toContain(`Put the previous unit and settings back; it runs again on http://127.0.0.1:${port}`);
+      expect(readFileSync(unitPath, "utf8")).toBe(unitBefore);
+      expect(readFileSync(envFile, "utf8")).toContain('CODEX_PROXY_API_KEY="keep-me"');
+      await waitFor(async () => (await authorized()) === 200, { what: "the previous service to answer again" });
+    } finally {
+      await runCli(["service", "uninstall"], env);
+    }
+  });
+
+  it("a first install that fails to start shows the service's error and leaves nothing installed", async () => {
+    const home = tempDir();
+    const { configDir } = signedInConfigDir(fake);
+    const port = await freePort();
+    const env = cliEnv({ HOME: home, PATH: `${FAKE_BIN}:${process.env.PATH}`, FAKE_SERVICE_LOG: join(home, "calls.log"), CODEX_PROXY_CONFIG_DIR: configDir, FAKE_SERVICE_CRASH: `${port} Error: no way to start` });
+    const started = Date.now();
+    const out = await runCli(["service", "install", "--port", String(port)], env);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain("Error: no way to start");
+    expect(out.stderr).toContain("Removed it again: nothing is left installed.");
+    // it stops waiting once the manager shows the service down, not after the full 20 s
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(existsSync(join(home, ".config/systemd/user/codex-proxy.service"))).toBe(false);
+    expect(existsSync(join(configDir, "service.env"))).toBe(false);
   });
 
   it("--dry-run prints the unit and touches nothing", async () => {
