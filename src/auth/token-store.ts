@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import Conf from "conf";
-import { writeFileAtomic } from "../atomic-write.js";
+import { tempPrefix, writeFileAtomic } from "../atomic-write.js";
 import { CliError, errorMessage } from "../errors.js";
 import { registerSecret } from "../redact.js";
 
@@ -117,8 +117,10 @@ export class TokenStore {
 
   #leftovers(): string[] {
     try {
+      // the temp files of `writeFileAtomic` (and of conf, through `atomically`, which wrote them before)
+      const prefix = basename(tempPrefix(this.path));
       return readdirSync(this.dir)
-        .filter((name) => name.startsWith(TEMP_PREFIX))
+        .filter((name) => name.startsWith(prefix))
         .map((name) => join(this.dir, name));
     } catch {
       return [];
@@ -171,9 +173,6 @@ export class TokenStore {
     return this.#conf;
   }
 }
-
-/** `writeFileAtomic` writes `auth.json.tmp-<random>` before renaming it (conf, through `atomically`, did too) */
-const TEMP_PREFIX = "auth.json.tmp-";
 
 interface Version {
   mtime: number;

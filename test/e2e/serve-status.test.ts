@@ -144,7 +144,21 @@ describe("/v1/responses relays the backend's answers as sent", () => {
     expect(res.headers.get("x-codex-active-limit")).toBe("codex");
     expect(res.headers.get("x-codex-secondary-window-minutes")).toBe("10080");
     expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    // and the retry advice the other routes give: the SDKs behind Responses (openai, Agents, LangChain) honour it
+    expect(res.headers.get("x-should-retry")).toBe("false");
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(3000);
     expect(fake.codex.calls.length - before).toBe(1); // never retried
+  });
+
+  it("the openai SDK does not retry a usage limit on /v1/responses; a plain rate limit keeps the backend's retry-after", async () => {
+    const before = fake.codex.calls.length;
+    const retrying = new OpenAI({ baseURL: `${serve.url}/v1`, apiKey: "status-key", maxRetries: 2 });
+    await expect(retrying.responses.create({ model: "gpt-5.5", input: "[[scenario:usage_limit]]" })).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    expect(fake.codex.calls.length - before).toBe(1);
+    const limited = await post({ model: "gpt-5.5", input: "[[scenario:rate_limit]]" });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("7");
+    expect(limited.headers.get("x-should-retry")).toBeNull();
   });
 
   it("a 5xx that retries did not cure: the backend's last status and body", { timeout: 30_000 }, async () => {

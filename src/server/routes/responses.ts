@@ -34,8 +34,9 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
     if (stream && failed) return streamResponse(event, (async function* () { yield sseFrame(failed); })(), { ...SSE_HEADERS, ...backend });
     const answer = error.extra.answer;
     if (!answer) throw error;
-    const contentType = relayed(error.extra.headers ?? {}, (name) => name === "content-type");
-    return new Response(answer.body, { status: answer.status, headers: { ...preparedHeaders(event), ...contentType, ...backend } });
+    // the body as sent, and the retry advice every family gets (retry-after, x-should-retry for a usage limit)
+    const sent = relayed(error.extra.headers ?? {}, (name) => name === "content-type" || name === "retry-after" || name === "retry-after-ms");
+    return new Response(answer.body, { status: answer.status, headers: { ...preparedHeaders(event), ...describeError(error).headers, ...sent, ...backend } });
   }
   const headers = relayed(upstream.headers, backendHeader);
 
