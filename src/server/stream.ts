@@ -31,7 +31,9 @@ async function writeFrames(res: ServerResponse, frames: AsyncIterable<string>, h
       // in one write (ending it here as well makes Node build an ERR_STREAM_ALREADY_FINISHED per request)
       if (done) return;
       if (res.destroyed) break;
-      if (value && !res.write(value)) await writable(res);
+      if (value) {
+        if (!res.write(value)) await writable(res);
+      } else if (!res.headersSent) res.flushHeaders(); // a stream held long enough shows its status before any frame
     }
   } catch {
     // the frame sources end every failure with an error frame, so this is a bug: a cut stream, never a clean end

@@ -5,6 +5,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeBackend } from "../fake-backend/index.js";
 import { startServedFake, type ServeHandle } from "../helpers/serve.js";
+import { waitFor } from "../helpers/wait.js";
 
 let fake: FakeBackend;
 let serve: ServeHandle;
@@ -228,5 +229,41 @@ describe("a failure that is the backend's very first event", () => {
     expect(events).toEqual([failed]);
     expect(response.headers.get("x-codex-primary-used-percent")).toBe("12.5");
     expect(fake.codex.calls.length - before).toBe(2);
+  });
+});
+
+describe("a model that thinks in silence", () => {
+  const think = (content: string, signal?: AbortSignal) =>
+    fetch(`${serve.url}/v1/chat/completions`, {
+      method: "POST",
+      signal,
+      headers: { "content-type": "application/json", authorization: "Bearer status-key" },
+      body: JSON.stringify({ model: "gpt-5.5", stream: true, messages: [{ role: "user", content }] }),
+    });
+  const callFor = (marker: string) => fake.codex.calls.find((c) => JSON.stringify(c.body.input).includes(marker));
+
+  it("gets its 200 after the hold limit, before any output, and the answer follows", { timeout: 90_000 }, async () => {
+    const res = await think("[[scenario:think-20000]] hold-limit");
+    // the status came while the backend had sent only the opening events
+    expect(res.status).toBe(200);
+    expect(callFor("hold-limit")!.written).toBe(2);
+    const text = await res.text();
+    expect(text).toContain("After a long thought".slice(0, 4));
+    expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
+  });
+
+  it("a client that leaves during the hold aborts the backend and is no server error", async () => {
+    const controller = new AbortController();
+    const pending = think("[[scenario:think-20000]] leaves-early", controller.signal).catch(() => undefined);
+    const call = await waitFor(() => callFor("leaves-early")?.written === 2 && callFor("leaves-early"), { what: "the backend to open the answer" });
+    controller.abort();
+    await pending;
+    await waitFor(() => call.aborted, { what: "the backend request to be aborted" });
+    // a request after it has its log line only once the server has dealt with the one that left
+    // (the log goes to stderr, written synchronously to the pipe, in order)
+    const logged = serve.run.stderr().length;
+    await fetch(`${serve.url}/health`);
+    await waitFor(() => serve.run.stderr().slice(logged).includes("GET /health 200"), { what: "the next request's log line" });
+    expect(serve.run.stderr() + serve.run.stdout()).not.toMatch(/→ 500|Internal server error/);
   });
 });

@@ -235,7 +235,8 @@ function* endlessSteps(model: string): Generator<Step> {
  * The default reply. A `[[scenario:NAME]]` marker in the last user message picks a behaviour, so a real client
  * can drive every path: text (default), reasoning, tool, parallel_tools, failed, context, incomplete,
  * incomplete_empty, filter, usage_limit, stream_usage_limit, rate_limit, error500, cut, truncated, malformed, hang
- * (no answer at all), not_sse (JSON with 200), blocked (a 403 web page), slow, long-N (N deltas), endless (deltas
+ * (no answer at all), not_sse (JSON with 200), blocked (a 403 web page), slow, think-N (silence for N ms after the
+ * answer opens), long-N (N deltas), endless (deltas
  * until the reader leaves), multi_reasoning (reasoning → text → reasoning → tool call or text), custom_tool (a
  * freeform tool call with streamed input).
  */
@@ -246,6 +247,12 @@ export function scenarioReply(body: Record<string, unknown>): Reply {
   const long = /^long-(\d+)$/.exec(scenario);
   if (long) return { steps: responseSteps(String(body.model), { text: "tok ".repeat(Number(long[1])), chunk: 4 }) };
   if (scenario === "endless") return { steps: endlessSteps(String(body.model)) };
+  // think-N: opens the answer, then nothing for N ms (a model thinking in silence), then the answer
+  const think = /^think-(\d+)$/.exec(scenario);
+  if (think) {
+    const steps = responseSteps(String(body.model), { text: "After a long thought" });
+    return { steps: [...steps.slice(0, 2), { pause: Number(think[1]) }, ...steps.slice(2)] };
+  }
   if (scenario === "stall") return { steps: [...responseSteps(String(body.model), { text: "Stalled answer" }).slice(0, 6), { pause: 60_000 }] };
   const model = String(body.model);
   const summary = (body.reasoning as Record<string, unknown> | undefined)?.summary;

@@ -108,6 +108,21 @@ export interface FrameMapping {
 const PREAMBLE = new Set(["response.created", "response.in_progress", "response.queued"]);
 
 /**
+ * The status line waits at most this long for the first output. Failures that would change it (context too
+ * long, a usage limit) come within a second; a model that thinks in silence for longer gets its 200 anyway,
+ * so clients and proxies in between see an answer begin instead of a silent connection.
+ */
+export const STATUS_HOLD_MS = 10_000;
+const HOLD_EXPIRED = Symbol("hold expired");
+
+type Upstream = {
+  iterator: AsyncIterator<ResponsesEvent[]>;
+  done: boolean;
+  /** the read the hold stopped waiting for, taken up by the frame loop */
+  pending?: Promise<IteratorResult<ResponsesEvent[]>>;
+};
+
+/**
  * The one streaming loop every client family uses: upstream events → client frames, and a failure → the
  * family's error frame. With `holdStatus`, the status line waits until the answer shows the client something
  * (or ends), and a failure before that is thrown: the client gets the status and error body of the non-stream
@@ -122,11 +137,18 @@ export async function translateFrames(
   ctx: ServerContext,
   holdStatus = true,
 ): Promise<AsyncGenerator<string>> {
-  const upstream = { iterator: events[Symbol.asyncIterator](), done: false };
+  const upstream: Upstream = { iterator: events[Symbol.asyncIterator](), done: false };
   let held = (mapping.start?.() ?? []).join("");
+  let timer: NodeJS.Timeout | undefined;
+  const expired = holdStatus ? new Promise<typeof HOLD_EXPIRED>((resolve) => (timer = setTimeout(resolve, STATUS_HOLD_MS, HOLD_EXPIRED))) : undefined;
   try {
     for (let shown = !holdStatus; !shown; ) {
-      const next = await upstream.iterator.next();
+      const pending = upstream.iterator.next();
+      const next = await Promise.race([pending, expired!]);
+      if (next === HOLD_EXPIRED) {
+        upstream.pending = pending;
+        break;
+      }
       if (next.done) upstream.done = shown = true;
       else
         for (const upstreamEvent of next.value) {
@@ -137,22 +159,21 @@ export async function translateFrames(
     }
   } catch (error) {
     await upstream.iterator.return?.();
+    if (clientGone(event)) return (async function* () {})(); // nobody to tell, and nothing went wrong here
     throw streamEndReason(error, event, ctx) ?? error;
+  } finally {
+    clearTimeout(timer);
   }
   return frameLoop(held, upstream, mapping, event, ctx);
 }
 
-async function* frameLoop(
-  held: string,
-  upstream: { iterator: AsyncIterator<ResponsesEvent[]>; done: boolean },
-  mapping: FrameMapping,
-  event: H3Event,
-  ctx: ServerContext,
-): AsyncGenerator<string> {
+async function* frameLoop(held: string, upstream: Upstream, mapping: FrameMapping, event: H3Event, ctx: ServerContext): AsyncGenerator<string> {
   try {
     yield held;
     while (!upstream.done) {
-      const next = await upstream.iterator.next().catch((error: unknown) => {
+      const read = upstream.pending ?? upstream.iterator.next();
+      upstream.pending = undefined;
+      const next = await read.catch((error: unknown) => {
         upstream.done = true;
         throw error;
       });
