@@ -29,11 +29,19 @@ export function configDirProblem(dir: string): DirProblem | undefined {
   if (stats.uid !== uid && !(stats.uid === 0 && !exists)) {
     return {
       problem: `${who} is owned by another user (uid ${stats.uid}), so codex-proxy will not keep your ChatGPT login there`,
-      fix: exists ? `${own}, or make it yours: chown -R ${uid} ${dir} && chmod 700 ${dir}` : own,
+      // as root (sudo keeps HOME on macOS) taking the user's dir over would break their own login and service
+      fix:
+        uid === 0
+          ? `run codex-proxy as that user (without sudo, or with \`sudo -H\`), or ${own}`
+          : exists
+            ? `${own}, or make it yours: chown -R ${uid} ${dir} && chmod 700 ${dir}`
+            : own,
     };
   }
   const sticky = (stats.mode & 0o1000) !== 0;
-  if (stats.mode & 0o022 && !(sticky && !exists)) {
+  // group-writable is fine when the group is the user's own (user private groups: Fedora's umask 002)
+  const othersWrite = stats.mode & 0o002 || (stats.mode & 0o020 && stats.gid !== process.getgid?.());
+  if (othersWrite && !(sticky && !exists)) {
     return {
       problem: `${who} is writable by other users (mode ${(stats.mode & 0o777).toString(8)}), so codex-proxy will not keep your ChatGPT login there`,
       fix: exists ? `chmod 700 ${dir}` : `chmod go-w ${path}, or ${own}`,

@@ -32,7 +32,7 @@ const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\b/i;
 export function createRequestGuard(options: GuardOptions): (event: H3Event) => ErrorInfo | undefined {
   const anyHost = options.allowedHosts.includes("*");
   const anyOrigin = options.corsOrigins.includes("*");
-  const listenName = hostName(options.host.includes(":") && !options.host.startsWith("[") ? `[${options.host}]` : options.host);
+  const listenName = hostName(bracketed(options.host));
   const corsOrigins = new Set(options.corsOrigins);
 
   // A loopback name passes on any port: a browser always names the port it talks to, and a page cannot make
@@ -85,11 +85,25 @@ function localPort(event: H3Event): string | undefined {
   return port === undefined ? undefined : String(port);
 }
 
-/** `name[:port]` or `[v6][:port]`, lower-case. */
+/** A bind address as a Host names it: a bare IPv6 address in brackets. */
+const bracketed = (host: string) => (host.indexOf(":") !== host.lastIndexOf(":") && !host.startsWith("[") ? `[${host}]` : host);
+
+/**
+ * `name[:port]` or `[v6][:port]`. The name as a browser writes it: an IPv6 address in its canonical form
+ * (`[0:0:0:0:0:0:0:1]` is `[::1]`), without the root's trailing dot (`localhost.`).
+ */
 function splitHost(host: string): { name: string; port?: string } {
   const match = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(host);
   if (!match) return { name: host };
-  return { name: match[1]!, port: match[2] || undefined };
+  let name = match[1]!.replace(/\.$/, "");
+  if (name.startsWith("[")) {
+    try {
+      name = new URL(`http://${name}`).hostname;
+    } catch {
+      // not an address: compared as written
+    }
+  }
+  return { name, port: match[2] || undefined };
 }
 
 function hostName(host: string): string {
@@ -98,12 +112,23 @@ function hostName(host: string): string {
 
 /** Names that can only reach this machine: a rebinding page cannot make a browser send them. */
 export function isLoopbackName(name: string): boolean {
-  return name === "localhost" || name.endsWith(".localhost") || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name) || name === "[::1]" || /^\[::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}\]$/.test(name);
+  return (
+    name === "localhost" ||
+    name.endsWith(".localhost") ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name) ||
+    name === "[::1]" ||
+    /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(name) // IPv4-mapped 127.x.x.x, canonical form
+  );
+}
+
+/** Whether a bind address (`--host`) is this machine's loopback. */
+export function isLoopbackAddress(host: string): boolean {
+  return isLoopbackName(hostName(bracketed(host)));
 }
 
 function allowedByUser(allowed: string[], name: string, port: string | undefined): boolean {
   for (const entry of allowed) {
-    const { name: allowedName, port: allowedPort } = splitHost(entry.toLowerCase());
+    const { name: allowedName, port: allowedPort } = splitHost(bracketed(entry.toLowerCase()));
     if (allowedPort !== undefined && allowedPort !== port) continue;
     if (allowedName === name || (allowedName.startsWith(".") && (name.endsWith(allowedName) || name === allowedName.slice(1)))) return true;
   }

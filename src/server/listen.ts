@@ -2,6 +2,7 @@ import { STATUS_CODES, ServerResponse, type IncomingMessage, type Server } from 
 import { createServer } from "node:net";
 import { networkInterfaces } from "node:os";
 import { toNodeHandler } from "h3/node";
+import { isLoopbackAddress as isLoopback } from "./guard.js";
 import { listen, type Listener } from "listhen";
 import type { H3 } from "h3";
 import { CliError } from "../errors.js";
@@ -18,8 +19,7 @@ export interface RunningServer {
   close(graceMs: number, abortInFlight: () => void): Promise<void>;
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
-export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWith("127.");
+export { isLoopbackAddress as isLoopback } from "./guard.js";
 
 /**
  * h3 answers with a web Response whose statusText is "", and srvx passes that on as the reason phrase

@@ -60,7 +60,7 @@ describe("one login, several processes", () => {
     const runs = await Promise.all(Array.from({ length: 4 }, () => runCli(["status", "--refresh", "--json"], envFor(configDir))));
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     expect(fake.issuer.refreshCount - before).toBe(1);
-    expect(Date.now() - started).toBeLessThan(10_000); // the old lock made everyone wait 20 s
+    expect(Date.now() - started).toBeLessThan(18_000); // the old lock made everyone wait 20 s (a generous bound: a busy one-core machine)
     expect(readdirSync(configDir).filter((f) => f.startsWith("auth.json.lock"))).toEqual([]);
   });
 

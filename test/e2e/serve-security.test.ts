@@ -57,7 +57,7 @@ describe("DNS rebinding: the Host must name this server", () => {
   });
 
   it("accepts loopback names and addresses (a local forwarder may name its own port), and nothing that only starts like one", async () => {
-    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `app.localhost:${port}`, "localhost", `LOCALHOST:${port}`, "127.0.0.1:5173"]) {
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `app.localhost:${port}`, "localhost", `LOCALHOST:${port}`, "127.0.0.1:5173", `localhost.:${port}`, `[0:0:0:0:0:0:0:1]:${port}`, `[::ffff:7f00:1]:${port}`, `[::ffff:127.0.0.1]:${port}`]) {
       expect((await send(serve.url, "/v1/models", { method: "GET", headers: { host } })).status, host).toBe(200);
     }
     expect((await send(serve.url, "/v1/models", { method: "GET", headers: { host: `localhost.evil.example:${port}` } })).status).toBe(403);
@@ -65,12 +65,13 @@ describe("DNS rebinding: the Host must name this server", () => {
   });
 
   it("accepts names added with --allowed-host and CODEX_PROXY_ALLOWED_HOSTS", async () => {
-    const allowed = await startServe(fake, ["--allowed-host", "proxy.lan", "--allowed-host", ".docker.internal"], { env: { CODEX_PROXY_ALLOWED_HOSTS: "ignored.example" } });
+    const allowed = await startServe(fake, ["--allowed-host", "proxy.lan", "--allowed-host", ".docker.internal", "--allowed-host", "fd00::5"], { env: { CODEX_PROXY_ALLOWED_HOSTS: "ignored.example" } });
     const fromEnv = await startServe(fake, [], { env: { CODEX_PROXY_ALLOWED_HOSTS: "a.example, b.example" } });
     try {
       const get = (url: string, host: string) => send(url, "/v1/models", { method: "GET", headers: { host } }).then((r) => r.status);
       expect(await get(allowed.url, "proxy.lan:8787")).toBe(200);
       expect(await get(allowed.url, "host.docker.internal:8787")).toBe(200);
+      expect(await get(allowed.url, "[fd00::5]:8787")).toBe(200);
       expect(await get(allowed.url, "ignored.example")).toBe(403); // the flag wins over the variable
       expect(await get(fromEnv.url, "b.example")).toBe(200);
       expect(await get(fromEnv.url, "c.example")).toBe(403);
@@ -180,7 +181,7 @@ describe("the config dir", () => {
       const outside = join(tempDir(), "precious.txt");
       writeFileSync(outside, "keep me");
       // the names the usage and model caches once wrote through: `<file>.<pid>.tmp`
-      for (const file of ["usage.json", "models.json"]) symlinkSync(outside, join(serve.configDir, `${file}.${serve.run.child.pid}.tmp`));
+      for (const file of ["usage.json", "models-cache.json"]) symlinkSync(outside, join(serve.configDir, `${file}.${serve.run.child.pid}.tmp`));
       const res = await fetch(`${serve.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(families[0]!.body) });
       expect(res.status).toBe(200);
       await waitFor(() => existsSync(join(serve.configDir, "usage.json")), { what: "usage.json to be written" });
@@ -232,5 +233,13 @@ describe("a config dir another user could tamper with is refused", () => {
     const login = await runCli(["login", "--device"], env(join(shared, "codex-proxy")));
     expect(login.code).toBe(1);
     expect(login.stderr).toMatch(/where the config dir .* would be created, is writable by other users/);
+  });
+
+  it("a parent writable only by the user's own group (umask 002, user private groups) is fine", async () => {
+    const parent = join(tempDir(), "dot-config");
+    mkdirSync(parent);
+    chmodSync(parent, 0o775); // owned by us, group = our primary group
+    const status = await runCli(["status"], env(join(parent, "codex-proxy")));
+    expect(status.stderr).not.toMatch(/writable by other users|owned by another user/);
   });
 });
