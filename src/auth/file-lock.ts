@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { linkSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -11,8 +11,21 @@ export interface LockOptions {
   maxHoldMs?: number;
 }
 
-/** how long a lock whose holder cannot be checked is honoured (the old fixed limit) */
-const UNREADABLE_HOLD_MS = 30_000;
+/**
+ * How long a lock whose holder cannot be checked (another host on a shared home, another PID namespace such as
+ * a container with the host's network and hostname) is honoured: longer than a live refresh can take with its
+ * retries (3 attempts of at most 30 s each, and the waits between them).
+ */
+const UNCHECKABLE_HOLD_MS = 120_000;
+
+/** This process's PID namespace: a PID from another one means nothing here (`kill(pid, 0)` would lie). */
+const PID_NAMESPACE = (() => {
+  try {
+    return readlinkSync("/proc/self/ns/pid").replace(/\s/g, "");
+  } catch {
+    return "-"; // no /proc (macOS): one namespace
+  }
+})();
 
 /** the locks this process holds, by content: a lock naming our own PID that is not here is a dead process's */
 const held = new Set<string>();
@@ -24,7 +37,7 @@ const held = new Set<string>();
  */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<() => void> {
   const maxHoldMs = options.maxHoldMs ?? 600_000;
-  const me = `${process.pid} ${hostname()} ${randomBytes(8).toString("hex")}`;
+  const me = `${process.pid} ${hostname()} ${randomBytes(8).toString("hex")} ${PID_NAMESPACE}`;
   for (;;) {
     const got = tryCreate(path, me);
     if (got === "gone") return () => {}; // the directory is gone: nothing to protect
@@ -84,7 +97,7 @@ function removeIf(path: string, content: string): boolean {
  */
 function takeOver(path: string, dead: string, maxHoldMs: number): boolean {
   const breaker = `${path}.break`;
-  const me = `${process.pid} ${hostname()} ${randomBytes(8).toString("hex")}`;
+  const me = `${process.pid} ${hostname()} ${randomBytes(8).toString("hex")} ${PID_NAMESPACE}`;
   const got = tryCreate(breaker, me);
   if (got === "taken") {
     // a waiter killed inside the few lines below leaves the breaker behind
@@ -102,7 +115,8 @@ function takeOver(path: string, dead: string, maxHoldMs: number): boolean {
 
 /** Whether the process named in a lock still runs; a lock from another host counts as alive until it is very old. */
 function holderAlive(path: string, holder: string, maxHoldMs: number): boolean {
-  const [pidText = "", host = hostname()] = holder.split(" "); // versions before 0.2 wrote only the PID
+  // versions before 0.2 wrote only the PID, and then no namespace
+  const [pidText = "", host = hostname(), , namespace = PID_NAMESPACE] = holder.split(" ");
   const pid = Number(pidText);
   let age: number;
   try {
@@ -111,7 +125,7 @@ function holderAlive(path: string, holder: string, maxHoldMs: number): boolean {
     return true; // released meanwhile: try again
   }
   // no PID to check (an old version killed between creating and writing it), or another host's: wait it out
-  if (!/^\d+$/.test(pidText) || host !== hostname()) return age < UNREADABLE_HOLD_MS;
+  if (!/^\d+$/.test(pidText) || host !== hostname() || namespace !== PID_NAMESPACE) return age < UNCHECKABLE_HOLD_MS;
   if (age > maxHoldMs) return false;
   if (pid === process.pid) return held.has(holder);
   try {

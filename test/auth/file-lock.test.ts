@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -17,7 +17,7 @@ describe("acquireLock", () => {
     const dir = tempDir();
     const path = join(dir, "auth.json.lock");
     const release = await acquireLock(path);
-    expect(readFileSync(path, "utf8")).toMatch(new RegExp(`^${process.pid} ${hostname()} [0-9a-f]{16}$`));
+    expect(readFileSync(path, "utf8")).toMatch(new RegExp(`^${process.pid} ${hostname()} [0-9a-f]{16} \\S+$`));
     release();
     expect(readdirSync(dir)).toEqual([]);
   });
@@ -72,6 +72,18 @@ describe("acquireLock", () => {
     holder.kill("SIGKILL");
     (await waiting)();
     expect(acquired).toBe(true);
+  });
+
+  it("a holder in another PID namespace (a container with the host's hostname) cannot be checked: it is waited for", async () => {
+    const path = join(tempDir(), "auth.json.lock");
+    // a PID that is dead here may be a live serve in that container
+    writeFileSync(path, `${await deadPid()} ${hostname()} 0123456789abcdef pid:[1]`);
+    const outcome = await Promise.race([acquireLock(path).then((release) => (release(), "taken")), new Promise((r) => setTimeout(r, 1000, "waiting"))]);
+    expect(outcome).toBe("waiting"); // (a slow machine can only make the take-over slower, never earlier)
+    const old = (Date.now() - 130_000) / 1000;
+    utimesSync(path, old, old);
+    const release = await acquireLock(path); // until it is older than any live refresh
+    release();
   });
 
   it("release leaves a lock alone that is not its own", async () => {
