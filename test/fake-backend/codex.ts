@@ -13,6 +13,8 @@ export interface FakeModel {
   visibility?: "list" | "hide";
   /** the backend hides the model from older clients (`client_version` below this) */
   minimalClientVersion?: string;
+  /** tiers offered besides the standard one: "priority" is Fast */
+  serviceTiers?: string[];
 }
 
 /** What the fake answers to one `/responses` request: an HTTP error, or a stream of steps. */
@@ -41,8 +43,8 @@ const UNSUPPORTED = ["max_output_tokens", "max_tokens", "max_completion_tokens",
  */
 export class FakeCodex {
   models: FakeModel[] = [
-    { slug: "gpt-5.5", efforts: ["low", "medium", "high", "xhigh"], defaultEffort: "medium", contextWindow: 272_000 },
-    { slug: "gpt-5.6-sol", efforts: ["low", "medium", "high", "xhigh", "max", "ultra"], defaultEffort: "low", contextWindow: 372_000 },
+    { slug: "gpt-5.5", efforts: ["low", "medium", "high", "xhigh"], defaultEffort: "medium", contextWindow: 272_000, serviceTiers: ["priority"] },
+    { slug: "gpt-5.6-sol", efforts: ["low", "medium", "high", "xhigh", "max", "ultra"], defaultEffort: "low", contextWindow: 372_000, serviceTiers: ["priority"] },
     { slug: "gpt-5.4-mini", efforts: ["low", "medium", "high", "xhigh"], defaultEffort: "medium", contextWindow: 272_000 },
     { slug: "codex-auto-review", efforts: ["low", "medium", "high", "xhigh"], defaultEffort: "medium", contextWindow: 272_000, visibility: "hide" },
   ];
@@ -158,6 +160,9 @@ export class FakeCodex {
     if (effort !== undefined && !model.efforts.includes(String(effort))) {
       return `Unsupported value: '${String(effort)}' is not supported with the '${model.slug}' model. Supported values are: ${model.efforts.map((e) => `'${e}'`).join(", ")}.`;
     }
+    if (body.service_tier !== undefined && !(model.serviceTiers ?? []).includes(String(body.service_tier))) {
+      return `Unsupported value: '${String(body.service_tier)}' is not a service tier of the '${model.slug}' model.`;
+    }
     if (!Array.isArray(body.input)) return "Invalid type for 'input': expected an array";
     for (const [i, item] of (body.input as Record<string, unknown>[]).entries()) {
       if (item.type === "item_reference" || (item.type === "reasoning" && item.id && !item.encrypted_content)) {
@@ -200,6 +205,8 @@ function modelInfo(m: FakeModel): Record<string, unknown> {
     default_verbosity: "low",
     input_modalities: ["text", "image"],
     minimal_client_version: m.minimalClientVersion ?? "0.98.0",
+    // upstream-protocol.md §5.2: the catalog lists the Fast tier as {id, name, description}
+    service_tiers: (m.serviceTiers ?? []).map((id) => ({ id, name: id === "priority" ? "Fast" : id, description: "1.5x speed, increased usage" })),
   };
 }
 
@@ -254,7 +261,8 @@ export function scenarioReply(body: Record<string, unknown>): Reply {
   // like a real model, a JSON format gets JSON
   const jsonFormat = ["json_object", "json_schema"].includes(String(((body.text as Record<string, unknown> | undefined)?.format as Record<string, unknown> | undefined)?.type));
   const answer = jsonFormat ? JSON.stringify({ answer: said }) : said;
-  const steps = (script: ResponseScript): Reply => ({ steps: responseSteps(model, script) });
+  const serviceTier = typeof body.service_tier === "string" ? body.service_tier : undefined;
+  const steps = (script: ResponseScript): Reply => ({ steps: responseSteps(model, { serviceTier, ...script }) });
   const tools = ((body.tools as Record<string, unknown>[] | undefined) ?? []).filter((t) => t.type === "function");
   // like a real model: after a tool result, answer with what the tool said
   const last = (body.input as Record<string, unknown>[] | undefined)?.at(-1);

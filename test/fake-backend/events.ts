@@ -50,6 +50,8 @@ export interface ResponseScript {
   cutAfter?: number;
   /** pause between deltas, ms */
   delay?: number;
+  /** the tier that served the answer, named in the response objects @default "default" */
+  serviceTier?: string;
 }
 
 /** A whole response as the backend streams it: created, reasoning, message deltas, function calls, completed. */
@@ -60,7 +62,7 @@ export function responseSteps(model: string, script: ResponseScript): Step[] {
     steps.push({ event });
     if (script.delay) steps.push({ pause: script.delay });
   };
-  push({ type: "response.created", response: { id: responseId, object: "response", created_at: Math.floor(Date.now() / 1000), status: "in_progress", model, output: [], usage: null } });
+  push({ type: "response.created", response: { id: responseId, object: "response", created_at: Math.floor(Date.now() / 1000), status: "in_progress", model, output: [], usage: null, service_tier: script.serviceTier ?? "default" } });
   push({ type: "response.in_progress", response: { id: responseId, status: "in_progress" } });
   const items: OutputItem[] = script.items ?? [
     ...(script.reasoning?.length ? [{ reasoning: script.reasoning }] : []),
@@ -79,7 +81,7 @@ export function responseSteps(model: string, script: ResponseScript): Step[] {
   } else if (script.incomplete) {
     push({ type: "response.incomplete", response: { id: responseId, status: "incomplete", incomplete_details: { reason: script.incomplete }, usage } });
   } else {
-    push({ type: "response.completed", response: { id: responseId, object: "response", status: "completed", model, usage } });
+    push({ type: "response.completed", response: { id: responseId, object: "response", status: "completed", model, usage, service_tier: script.serviceTier ?? "default" } });
   }
   if (script.cutAfter !== undefined) {
     const kept = steps.filter((s) => "event" in s).slice(0, script.cutAfter);

@@ -40,13 +40,13 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
   const headers = relayed(upstream.headers, backendHeader);
 
   if (!stream) {
-    const aggregator = new ResponseAggregator(body as Record<string, unknown>);
+    const aggregator = new ResponseAggregator(body as Record<string, unknown>, request.service_tier);
     await drain(upstream.events, (e) => aggregator.push(e));
     for (const [name, value] of Object.entries(headers)) event.res.headers.set(name, value);
     return aggregator.response;
   }
   let sequence = 0;
-  const completer = new ResponseStreamCompleter(body as Record<string, unknown>);
+  const completer = new ResponseStreamCompleter(body as Record<string, unknown>, request.service_tier);
   const frames = await translateFrames(
     upstream.events,
     {

@@ -24,6 +24,7 @@ export interface ChatCompletion {
     logprobs: null;
   }[];
   usage: ChatUsage;
+  service_tier: string;
 }
 
 /** Chunks of one stream → the non-stream response, so both modes say exactly the same thing. */
@@ -68,5 +69,6 @@ export function aggregateChatChunks(chunks: ChatChunk[], usage: ChatUsage): Chat
     model: first?.model ?? "",
     choices: [{ index: 0, message, finish_reason: finish, logprobs: null }],
     usage,
+    service_tier: chunks.at(-1)?.service_tier ?? "default",
   };
 }

@@ -24,6 +24,8 @@ export interface ChatChunk {
   model: string;
   choices: { index: 0; delta: ChatDelta; finish_reason: FinishReason | null; logprobs: null }[];
   usage?: ChatUsage | null;
+  /** the tier that served the answer: "default" or "priority" (Fast) */
+  service_tier: string;
 }
 
 export interface ChatStreamOptions {
@@ -34,6 +36,8 @@ export interface ChatStreamOptions {
   reasoningFormat: ReasoningFormat;
   /** emit a final chunk with `usage` (`stream_options.include_usage`) */
   includeUsage: boolean;
+  /** the service tier the backend was asked for; the backend's own word wins */
+  serviceTier?: string;
 }
 
 interface CallState {
@@ -61,14 +65,18 @@ export class ChatStreamTranslator {
   usage: ChatUsage | undefined;
   /** the backend's response id */
   responseId: string | undefined;
+  serviceTier: string;
 
   constructor(options: ChatStreamOptions) {
     this.#o = options;
+    this.serviceTier = options.serviceTier ?? "default";
   }
 
   /** The chunks to send for one upstream event (often none). */
   push(event: ResponsesEvent): ChatChunk[] {
     const out: ChatChunk[] = [];
+    const tier = (event.response as Record<string, unknown> | undefined)?.service_tier;
+    if (typeof tier === "string" && tier) this.serviceTier = tier;
     if (!this.#started) {
       this.#started = true;
       out.push(this.#chunk({ role: "assistant", content: "" }));
@@ -116,6 +124,7 @@ export class ChatStreamTranslator {
       created: this.#o.created,
       model: this.#o.model,
       choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
+      service_tier: this.serviceTier,
     };
   }
 
@@ -219,10 +228,17 @@ export class ChatStreamTranslator {
  */
 export function chunkSerializer(): (chunk: ChatChunk) => string {
   let prefix: string | undefined;
+  let suffix = "";
+  let tier: string | undefined;
   return (chunk) => {
     const choice = chunk.choices[0];
     if (!choice || chunk.choices.length !== 1 || chunk.usage !== undefined) return JSON.stringify(chunk);
     prefix ??= `{"id":${JSON.stringify(chunk.id)},"object":"chat.completion.chunk","created":${chunk.created},"model":${JSON.stringify(chunk.model)},"choices":[{"index":0,"delta":`;
-    return `${prefix}${JSON.stringify(choice.delta)},"finish_reason":${JSON.stringify(choice.finish_reason)},"logprobs":null}]}`;
+    // the tier is known from the first event on; rebuilt only if the backend ever names another
+    if (tier !== chunk.service_tier) {
+      tier = chunk.service_tier;
+      suffix = `,"logprobs":null}],"service_tier":${JSON.stringify(tier)}}`;
+    }
+    return `${prefix}${JSON.stringify(choice.delta)},"finish_reason":${JSON.stringify(choice.finish_reason)}${suffix}`;
   };
 }

@@ -12,7 +12,11 @@ export class ResponseAggregator {
   response: Record<string, unknown> | undefined;
 
   /** `request` is what the client sent: the response echoes its settings, as the Responses API does. */
-  constructor(private readonly request: Record<string, unknown> = {}) {}
+  /** `sentTier`: the service tier the backend was asked for, reported when the backend does not say */
+  constructor(
+    private readonly request: Record<string, unknown> = {},
+    private readonly sentTier?: string,
+  ) {}
 
   push(event: ResponsesEvent): void {
     switch (event.type) {
@@ -49,6 +53,7 @@ export class ResponseAggregator {
           store: false,
           text: req.text ?? { format: { type: "text" } },
           usage: toResponsesUsage(final.usage as ResponsesUsage | undefined),
+          service_tier: final.service_tier ?? this.#created.service_tier ?? this.sentTier ?? "default",
           output_text: outputText(output as Record<string, unknown>[]),
         };
         break;
@@ -68,8 +73,8 @@ export class ResponseStreamCompleter {
   readonly #aggregator: ResponseAggregator;
   #created: Record<string, unknown> = {};
 
-  constructor(request: Record<string, unknown> = {}) {
-    this.#aggregator = new ResponseAggregator(request);
+  constructor(request: Record<string, unknown> = {}, sentTier?: string) {
+    this.#aggregator = new ResponseAggregator(request, sentTier);
   }
 
   complete(event: ResponsesEvent): ResponsesEvent {
