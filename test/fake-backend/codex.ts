@@ -32,6 +32,12 @@ export interface RecordedResponsesCall {
   written: number;
 }
 
+/** Tool types the backend runs or hands back (upstream-protocol.md §2.3, the Responses API's hosted tools). */
+const TOOL_TYPES = ["function", "custom", "web_search", "web_search_2025_08_26", "web_search_preview", "web_search_preview_2025_03_11", "image_generation", "local_shell", "namespace", "tool_search"];
+const IMAGE_ENUMS: Record<string, unknown[]> = { quality: ["low", "medium", "high", "auto"], background: ["transparent", "opaque", "auto"], output_format: ["png", "webp", "jpeg"], moderation: ["auto", "low"], action: ["generate", "edit", "auto"] };
+/** A real 1x1 PNG: what a client decodes must be an image. */
+export const PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
 /** Backend fields the real Codex backend rejects with "Unsupported parameter". */
 const UNSUPPORTED = ["max_output_tokens", "max_tokens", "max_completion_tokens", "temperature", "top_p", "metadata", "user", "messages", "n", "seed", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "stop", "logit_bias"];
 
@@ -177,7 +183,16 @@ export class FakeCodex {
       }
     }
     for (const [i, tool] of ((body.tools as Record<string, unknown>[] | undefined) ?? []).entries()) {
+      if (!TOOL_TYPES.includes(String(tool.type))) return `Invalid value: '${String(tool.type)}'. Supported values are: ${TOOL_TYPES.map((t) => `'${t}'`).join(", ")}. (param: tools[${i}].type)`;
       if ((tool.type === "function" || tool.type === "custom") && typeof tool.name !== "string") return `Missing required parameter: 'tools[${i}].name'.`;
+      if (tool.type === "image_generation") {
+        for (const [field, values] of Object.entries(IMAGE_ENUMS)) {
+          if (tool[field] !== undefined && !values.includes(tool[field])) return `Invalid value: '${String(tool[field])}' for 'tools[${i}].${field}'.`;
+        }
+        const partials = tool.partial_images;
+        if (partials !== undefined && !(Number.isInteger(partials) && (partials as number) >= 0 && (partials as number) <= 3)) return `Invalid 'tools[${i}].partial_images': must be an integer from 0 to 3.`;
+        if (tool.size !== undefined && !(tool.size === "auto" || /^\d+x\d+$/.test(String(tool.size)))) return `Invalid value: '${String(tool.size)}' for 'tools[${i}].size'.`;
+      }
       const format = tool.type === "custom" && typeof tool.format === "object" ? (tool.format as Record<string, unknown> | null) : undefined;
       // a freeform tool's grammar is flat here (FreeformToolFormat {type, syntax, definition}); the recorded
       // Codex CLI requests elide it to a string, so only an object is checked
@@ -271,6 +286,31 @@ export function scenarioReply(body: Record<string, unknown>): Reply {
     return steps({ text: `Tool result: ${output.slice(0, 60)}` });
   }
   const toolName = (i: number) => String(tools[i]?.name ?? tools[0]?.name ?? "get_weather");
+  const hosted = (prefix: string) => ((body.tools as Record<string, unknown>[] | undefined) ?? []).find((t) => String(t.type).startsWith(prefix));
+  const imageTool = hosted("image_generation");
+  if (scenario === "text" && imageTool) {
+    // like the model: a picture for the prompt, with the prompt it actually drew
+    const prompt = text.trim();
+    return steps({
+      items: [
+        { image: { result: PNG_1X1, revisedPrompt: `A picture of ${prompt}`, partials: Number(imageTool.partial_images ?? 0), size: imageTool.size === "auto" || !imageTool.size ? "1024x1024" : String(imageTool.size), quality: String(imageTool.quality ?? "medium") === "auto" ? "medium" : String(imageTool.quality ?? "medium"), background: String(imageTool.background ?? "opaque") === "auto" ? "opaque" : String(imageTool.background ?? "opaque"), outputFormat: String(imageTool.output_format ?? "png") } },
+      ],
+    });
+  }
+  if (scenario === "text" && hosted("web_search")) {
+    // like the model: search, then answer with a cited source
+    const query = said.slice("You said: ".length) || "news";
+    const url = `https://example.com/search-result?q=${encodeURIComponent(query)}`;
+    const cite = `([example.com](${url}))`;
+    const cited = `${said} ${cite}`;
+    const sources = (body.include as unknown[] | undefined)?.includes("web_search_call.action.sources") ? [url] : undefined;
+    return steps({
+      items: [
+        { search: { query, sources } },
+        { text: cited, annotations: [{ type: "url_citation", start_index: said.length + 1, end_index: cited.length, url, title: `Result for ${query}` }] },
+      ],
+    });
+  }
   switch (scenario) {
     case "reasoning":
       return steps({ reasoning: ["**Planning** the reply.", "Checking the details."], text: answer });
