@@ -3,6 +3,7 @@ import { Ollama } from "ollama";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeBackend } from "../fake-backend/index.js";
+import { validateAgainst } from "../helpers/openapi.js";
 import { startServe, startServedFake, type ServeHandle } from "../helpers/serve.js";
 
 let fake: FakeBackend;
@@ -60,6 +61,13 @@ describe("web search in Chat Completions", () => {
     expect(annotations).toHaveLength(1);
     const { start_index, end_index } = annotations[0]!.url_citation;
     expect(content.slice(start_index, end_index)).toBe(`([example.com](${url("weather today")}))`);
+  });
+
+  it("the annotated answer is a valid CreateChatCompletionResponse", async () => {
+    const res = await fetch(`${serve.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-5.5", web_search_options: {}, messages: [{ role: "user", content: "x" }] }) });
+    const body = await res.json();
+    expect(body.choices[0].message.annotations).toHaveLength(1);
+    expect(validateAgainst("CreateChatCompletionResponse", body)).toEqual([]);
   });
 
   it("rejects a web_search_options that is not an object, in the OpenAI format", async () => {

@@ -200,6 +200,10 @@ export class FakeCodex {
         return `Invalid value for 'tools[${i}].format'.`;
       }
     }
+    const choice = body.tool_choice as Record<string, unknown> | undefined;
+    if (choice && typeof choice === "object" && choice.type !== "function" && choice.type !== "custom" && choice.type !== "allowed_tools") {
+      if (!((body.tools as Record<string, unknown>[] | undefined) ?? []).some((t) => t.type === choice.type)) return `Tool choice '${String(choice.type)}' not found in 'tools' parameter.`;
+    }
     return undefined;
   }
 }
