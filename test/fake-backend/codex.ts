@@ -290,6 +290,8 @@ export function scenarioReply(body: Record<string, unknown>): Reply {
     return steps({ text: `Tool result: ${output.slice(0, 60)}` });
   }
   const toolName = (i: number) => String(tools[i]?.name ?? tools[0]?.name ?? "get_weather");
+  // the Codex CLI's remote compaction (v2): the history ends with a trigger, the answer is one compaction item
+  if (last?.type === "compaction_trigger") return steps({ items: [{ compaction: "gAAAAB" + Buffer.from(`summary of ${(body.input as unknown[]).length - 1} items`).toString("base64") }] });
   const hosted = (prefix: string) => ((body.tools as Record<string, unknown>[] | undefined) ?? []).find((t) => String(t.type).startsWith(prefix));
   const imageTool = hosted("image_generation");
   if (scenario === "text" && imageTool) {

@@ -32,6 +32,8 @@ export type OutputItem =
   | { text: string; annotations?: Record<string, unknown>[] }
   /** a hosted web search (`web_search_call`); `sources` only when the request included them */
   | { search: { query: string; sources?: string[] } }
+  /** the opaque summary of a conversation, the answer to a `compaction_trigger` input item */
+  | { compaction: string }
   /** a hosted image generation (`image_generation_call`) with `partials` partial images first */
   | { image: { result: string; revisedPrompt: string; partials?: number; size?: string; quality?: string; background?: string; outputFormat?: string } }
   | { call: { name: string; arguments: string; callId?: string } }
@@ -78,6 +80,11 @@ export function responseSteps(model: string, script: ResponseScript): Step[] {
     else if ("text" in item) messageSteps(item.text, index, script.chunk ?? 4, push, item.annotations);
     else if ("search" in item) searchSteps(item.search, index, push);
     else if ("image" in item) imageSteps(item.image, index, push);
+    else if ("compaction" in item) {
+      const cmp = { type: "compaction", id: id("cmp"), encrypted_content: item.compaction };
+      push({ type: "response.output_item.added", output_index: index, item: cmp });
+      push({ type: "response.output_item.done", output_index: index, item: cmp });
+    }
     else if ("call" in item) callSteps({ type: "function_call", name: item.call.name, callId: item.call.callId, text: item.call.arguments }, index, script.chunk ?? 4, push);
     else callSteps({ type: "custom_tool_call", name: item.custom.name, callId: item.custom.callId, text: item.custom.input }, index, script.chunk ?? 4, push);
   });
