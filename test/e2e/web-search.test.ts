@@ -143,6 +143,24 @@ describe("web search in Anthropic Messages", () => {
     expect(msg.usage.server_tool_use?.web_search_requests).toBe(1);
   });
 
+  it("takes the answer back as history: the search as the backend's web_search_call, the cited text as text", async () => {
+    const first = await anthropic().messages.create({ model: "gpt-5.5", max_tokens: 1024, tools, messages: [{ role: "user", content: "history search" }] });
+    await anthropic().messages.create({
+      model: "gpt-5.5",
+      max_tokens: 1024,
+      tools,
+      messages: [
+        { role: "user", content: "history search" },
+        { role: "assistant", content: first.content as Anthropic.ContentBlockParam[] },
+        { role: "user", content: "thanks" },
+      ],
+    });
+    const input = lastBody().input as Record<string, unknown>[];
+    expect(input.map((i) => i.type)).toEqual(["message", "web_search_call", "message", "message"]);
+    expect(input[1]).toEqual({ type: "web_search_call", status: "completed", action: { type: "search", query: "history search" } });
+    expect(input[2]).toMatchObject({ role: "assistant", content: [{ type: "output_text", text: expect.stringContaining("You said: history search") }] });
+  });
+
   it("streams the same blocks (messages.stream)", async () => {
     const final = await anthropic().messages.stream({ model: "gpt-5.5", max_tokens: 1024, tools, messages: [{ role: "user", content: "streamed claude" }] }).finalMessage();
     expect(final.content.map((b) => b.type)).toEqual(["server_tool_use", "web_search_tool_result", "text"]);

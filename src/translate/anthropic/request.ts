@@ -134,6 +134,12 @@ function messageItems(role: "user" | "assistant", content: unknown, param: strin
         items.push({ type: "function_call_output", call_id: block.tool_use_id, output: toolResultOutput(block, p) });
         break;
       }
+      case "server_tool_use":
+        // a search the backend ran in an earlier turn goes back as the backend's own item
+        if (block.name !== "web_search" || role !== "assistant") break;
+        flush();
+        items.push({ type: "web_search_call", status: "completed", action: { type: "search", query: String((block.input as Record<string, unknown> | null)?.query ?? "") } });
+        break;
       case "thinking":
       case "redacted_thinking":
         // Claude signatures mean nothing to the Codex backend
