@@ -63,7 +63,8 @@ export function resolveServiceTier(model: ResolvedModel, requested: unknown, mod
     }
   } else if (model.suffixFast) tier = PRIORITY_TIER;
   else if (serverDefault === PRIORITY_TIER) tier = PRIORITY_TIER;
-  if (tier && authoritative && model.info && !model.info.serviceTiers?.includes(tier)) {
+  // a list saved before tiers were read has none: the backend decides then
+  if (tier && authoritative && model.info?.serviceTiers && !model.info.serviceTiers.includes(tier)) {
     const asked = requested !== undefined && requested !== null;
     // the server default applies where it can; a client that asked for Fast on this model learns which have it
     if (!asked && !model.suffixFast) return undefined;

@@ -1,8 +1,11 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeBackend } from "../fake-backend/index.js";
 import { runCli } from "../helpers/cli.js";
-import { startServe, startServedFake, type ServeHandle } from "../helpers/serve.js";
+import { signedInConfigDir, startServe, startServedFake, type ServeHandle } from "../helpers/serve.js";
+import { CODEX_CLIENT_VERSION } from "../../src/upstream/models.js";
 
 let fake: FakeBackend;
 let serve: ServeHandle;
@@ -78,6 +81,22 @@ describe("the Fast (priority) service tier", () => {
     expect(models.find((m) => m.id === "gpt-5.5")?.serviceTiers).toEqual(["priority"]);
     expect(models.find((m) => m.id === "gpt-5.4-mini")?.serviceTiers).toEqual([]);
     expect((await runCli(["models"], serve.env)).stdout).toMatch(/gpt-5\.5\s+272k.*\bfast\b/);
+  });
+
+  it("a model list saved before tiers were known does not refuse Fast: the backend decides", async () => {
+    const { configDir } = signedInConfigDir(fake);
+    const models = [{ slug: "gpt-5.4-mini", displayName: "GPT-5.4-Mini", contextWindow: 272000, efforts: ["low", "medium"], defaultEffort: "medium", supportsSummaries: true, supportsVerbosity: true, inputModalities: ["text"], visible: true, priority: 1 }];
+    writeFileSync(join(configDir, "models-cache.json"), JSON.stringify({ fetchedAt: Date.now(), clientVersion: CODEX_CLIENT_VERSION, models }));
+    const old = await startServe(fake, [], { configDir });
+    try {
+      const oldClient = new OpenAI({ baseURL: `${old.url}/v1`, apiKey: "unused", maxRetries: 0 });
+      // the fake backend knows gpt-5.4-mini has no Fast tier: its 400 comes back, not the proxy's
+      const error = await oldClient.chat.completions.create({ model: "gpt-5.4-mini-fast", messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+      expect(lastBody()).toMatchObject({ model: "gpt-5.4-mini", service_tier: "priority" });
+      expect((error as Error).message).toMatch(/not a service tier/);
+    } finally {
+      await old.stop();
+    }
   });
 
   it("serve --service-tier priority makes Fast the default where the model has it; a request can opt out", async () => {
