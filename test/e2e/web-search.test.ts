@@ -114,6 +114,16 @@ describe("web search in the Responses API", () => {
     expect((await stream.finalResponse()).output[0]!.type).toBe("web_search_call");
   });
 
+  it("a text part announced without its annotations list still takes the citations (responses.stream)", async () => {
+    const { responseSteps } = await import("../fake-backend/events.js");
+    const steps = responseSteps("gpt-5.5", { items: [{ search: { query: "bare" } }, { text: "Cited.", annotations: [{ type: "url_citation", start_index: 0, end_index: 6, url: url("bare"), title: "Bare" }] }] });
+    for (const step of steps) if ("event" in step && step.event.type === "response.content_part.added") step.event.part = { type: "output_text", text: "" };
+    fake.codex.queue.push({ steps });
+    const final = await client.responses.stream({ model: "gpt-5.5", input: "bare", tools: [{ type: "web_search" }] }).finalResponse();
+    const message = final.output[1] as OpenAI.Responses.ResponseOutputMessage;
+    expect((message.content[0] as OpenAI.Responses.ResponseOutputText).annotations).toEqual([expect.objectContaining({ url: url("bare") })]);
+  });
+
   it("a tool type the backend does not run is its 400, relayed", async () => {
     const res = await fetch(`${serve.url}/v1/responses`, {
       method: "POST",

@@ -66,8 +66,8 @@ export class ResponseAggregator {
  * Responses clients other than the Codex CLI (the openai SDK's `responses.stream()`, the Agents SDK, LangChain,
  * the AI SDK, Continue) read the `response` of every lifecycle event as a whole Response object, and the final
  * answer from `response.completed`'s `output`. The backend sends a bare `{id, status}` in `response.in_progress`
- * and no or an empty `output` in the terminal event: fill both in, as the OpenAI API sends them. Every other
- * event is returned as it came (same object, no copy).
+ * and no or an empty `output` in the terminal event: fill both in, as the OpenAI API sends them, and give a text
+ * part its `annotations` list. Every other event is returned as it came (same object, no copy).
  */
 export class ResponseStreamCompleter {
   readonly #aggregator: ResponseAggregator;
@@ -92,6 +92,11 @@ export class ResponseStreamCompleter {
       case "response.incomplete":
       case "response.failed":
         return { ...event, response: { ...(event.response as Record<string, unknown>), ...this.#aggregator.response } };
+      case "response.content_part.added": {
+        // the SDKs add each `annotation.added` to the part's `annotations`: a part without the list makes them throw
+        const part = event.part as Record<string, unknown> | undefined;
+        return part?.type === "output_text" && !Array.isArray(part.annotations) ? { ...event, part: { ...part, annotations: [] } } : event;
+      }
       default:
         return event;
     }
