@@ -35,6 +35,8 @@ export interface RecordedResponsesCall {
 /** Tool types the backend runs or hands back (upstream-protocol.md §2.3, the Responses API's hosted tools). */
 const TOOL_TYPES = ["function", "custom", "web_search", "web_search_2025_08_26", "web_search_preview", "web_search_preview_2025_03_11", "image_generation", "local_shell", "namespace", "tool_search"];
 const IMAGE_ENUMS: Record<string, unknown[]> = { quality: ["low", "medium", "high", "auto"], background: ["transparent", "opaque", "auto"], output_format: ["png", "webp", "jpeg"], moderation: ["auto", "low"], action: ["generate", "edit", "auto"] };
+/** The `include` values the Responses API takes (the OpenAPI spec's `IncludeEnum`). */
+const INCLUDABLE = ["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"];
 /** A real 1x1 PNG: what a client decodes must be an image. */
 export const PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
@@ -169,6 +171,7 @@ export class FakeCodex {
     if (body.service_tier !== undefined && !(model.serviceTiers ?? []).includes(String(body.service_tier))) {
       return `Unsupported value: '${String(body.service_tier)}' is not a service tier of the '${model.slug}' model.`;
     }
+    for (const value of (body.include as unknown[] | undefined) ?? []) if (!INCLUDABLE.includes(String(value))) return `Invalid value: '${String(value)}' for 'include'.`;
     if (!Array.isArray(body.input)) return "Invalid type for 'input': expected an array";
     for (const [i, item] of (body.input as Record<string, unknown>[]).entries()) {
       if (item.type === "item_reference" || (item.type === "reasoning" && item.id && !item.encrypted_content)) {
