@@ -79,6 +79,23 @@ describe("POST /v1/images/generations through the openai SDK", () => {
   });
 });
 
+describe("when the backend makes no image", () => {
+  it("a model that answers in words is a 400 quoting it; a failed answer is the backend's error, streamed or not", async () => {
+    const words = await client.images.generate({ prompt: "[[scenario:reasoning]] a cat" }).catch((e: unknown) => e);
+    expect(words).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((words as InstanceType<typeof OpenAI.BadRequestError>).code).toBe("image_generation_failed");
+    expect((words as Error).message).toMatch(/the model said: You said: a cat/);
+    const failed = await client.images.generate({ prompt: "[[scenario:failed]] a cat" }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(OpenAI.APIError);
+    expect((failed as InstanceType<typeof OpenAI.APIError>).status).toBeGreaterThanOrEqual(500);
+    // streamed: nothing was shown yet, so the status line says it
+    const streamed = await (async () => {
+      for await (const _ of await client.images.generate({ prompt: "[[scenario:failed]] a cat", stream: true })) void _;
+    })().catch((e: unknown) => e);
+    expect((streamed as InstanceType<typeof OpenAI.APIError>).status).toBe((failed as InstanceType<typeof OpenAI.APIError>).status);
+  });
+});
+
 describe("POST /v1/images/edits (multipart) through the openai SDK", () => {
   it("sends the images as input and the mask as the tool's input_image_mask", async () => {
     const res = await client.images.edit({
