@@ -3,6 +3,7 @@ import { Ollama } from "ollama";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeBackend } from "../fake-backend/index.js";
+import { runCli } from "../helpers/cli.js";
 import { validateAgainst } from "../helpers/openapi.js";
 import { startServe, startServedFake, type ServeHandle } from "../helpers/serve.js";
 
@@ -83,6 +84,21 @@ describe("web search in Chat Completions", () => {
     expect(res.choices[0]!.message.annotations?.[0]?.url_citation.url).toBe(url("who won"));
     await search.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "no search" }], web_search_options: null } as never);
     expect(lastBody()).not.toHaveProperty("tools");
+  });
+});
+
+describe("the web search setting", () => {
+  it("CODEX_PROXY_WEB_SEARCH turns it on like --web-search; a value that is no boolean stops serve with a clear error", async () => {
+    const fromEnv = await startServe(fake, [], { env: { CODEX_PROXY_WEB_SEARCH: "true" } });
+    try {
+      await new OpenAI({ baseURL: `${fromEnv.url}/v1`, apiKey: "x", maxRetries: 0 }).chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "env" }] });
+      expect(lastBody().tools).toEqual([{ type: "web_search" }]);
+    } finally {
+      await fromEnv.stop();
+    }
+    const bad = await runCli(["serve", "--port", "0"], { ...serve.env, CODEX_PROXY_WEB_SEARCH: "maybe" });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/CODEX_PROXY_WEB_SEARCH must be true or false/);
   });
 });
 
