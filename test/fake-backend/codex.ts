@@ -4,6 +4,9 @@ import type { FakeIssuer } from "./issuer.js";
 import { writable } from "../../src/server/stream.js";
 import { readJwt } from "./jwt.js";
 import { responseSteps, sseFrame, type ResponseScript, type Step } from "./events.js";
+import { checkInclude, checkTool, hostedToolItems } from "./hosted.js";
+
+export { PNG_1X1 } from "./hosted.js";
 
 export interface FakeModel {
   slug: string;
@@ -31,14 +34,6 @@ export interface RecordedResponsesCall {
   /** how many steps of the answer were written */
   written: number;
 }
-
-/** Tool types the backend runs or hands back (upstream-protocol.md §2.3, the Responses API's hosted tools). */
-const TOOL_TYPES = ["function", "custom", "web_search", "web_search_2025_08_26", "web_search_preview", "web_search_preview_2025_03_11", "image_generation", "local_shell", "namespace", "tool_search"];
-const IMAGE_ENUMS: Record<string, unknown[]> = { quality: ["low", "medium", "high", "auto"], background: ["transparent", "opaque", "auto"], output_format: ["png", "webp", "jpeg"], moderation: ["auto", "low"], action: ["generate", "edit", "auto"] };
-/** The `include` values the Responses API takes (the OpenAPI spec's `IncludeEnum`). */
-const INCLUDABLE = ["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"];
-/** A real 1x1 PNG: what a client decodes must be an image. */
-export const PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
 /** Backend fields the real Codex backend rejects with "Unsupported parameter". */
 const UNSUPPORTED = ["max_output_tokens", "max_tokens", "max_completion_tokens", "temperature", "top_p", "metadata", "user", "messages", "n", "seed", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "stop", "logit_bias"];
@@ -171,7 +166,8 @@ export class FakeCodex {
     if (body.service_tier !== undefined && !(model.serviceTiers ?? []).includes(String(body.service_tier))) {
       return `Unsupported value: '${String(body.service_tier)}' is not a service tier of the '${model.slug}' model.`;
     }
-    for (const value of (body.include as unknown[] | undefined) ?? []) if (!INCLUDABLE.includes(String(value))) return `Invalid value: '${String(value)}' for 'include'.`;
+    const includeProblem = checkInclude(body.include);
+    if (includeProblem) return includeProblem;
     if (!Array.isArray(body.input)) return "Invalid type for 'input': expected an array";
     for (const [i, item] of (body.input as Record<string, unknown>[]).entries()) {
       if (item.type === "item_reference" || (item.type === "reasoning" && item.id && !item.encrypted_content)) {
@@ -186,16 +182,9 @@ export class FakeCodex {
       }
     }
     for (const [i, tool] of ((body.tools as Record<string, unknown>[] | undefined) ?? []).entries()) {
-      if (!TOOL_TYPES.includes(String(tool.type))) return `Invalid value: '${String(tool.type)}'. Supported values are: ${TOOL_TYPES.map((t) => `'${t}'`).join(", ")}. (param: tools[${i}].type)`;
+      const hostedProblem = checkTool(tool, i);
+      if (hostedProblem) return hostedProblem;
       if ((tool.type === "function" || tool.type === "custom") && typeof tool.name !== "string") return `Missing required parameter: 'tools[${i}].name'.`;
-      if (tool.type === "image_generation") {
-        for (const [field, values] of Object.entries(IMAGE_ENUMS)) {
-          if (tool[field] !== undefined && !values.includes(tool[field])) return `Invalid value: '${String(tool[field])}' for 'tools[${i}].${field}'.`;
-        }
-        const partials = tool.partial_images;
-        if (partials !== undefined && !(Number.isInteger(partials) && (partials as number) >= 0 && (partials as number) <= 3)) return `Invalid 'tools[${i}].partial_images': must be an integer from 0 to 3.`;
-        if (tool.size !== undefined && !(tool.size === "auto" || /^\d+x\d+$/.test(String(tool.size)))) return `Invalid value: '${String(tool.size)}' for 'tools[${i}].size'.`;
-      }
       const format = tool.type === "custom" && typeof tool.format === "object" ? (tool.format as Record<string, unknown> | null) : undefined;
       // a freeform tool's grammar is flat here (FreeformToolFormat {type, syntax, definition}); the recorded
       // Codex CLI requests elide it to a string, so only an object is checked
@@ -295,31 +284,9 @@ export function scenarioReply(body: Record<string, unknown>): Reply {
   const toolName = (i: number) => String(tools[i]?.name ?? tools[0]?.name ?? "get_weather");
   // the Codex CLI's remote compaction (v2): the history ends with a trigger, the answer is one compaction item
   if (last?.type === "compaction_trigger") return steps({ items: [{ compaction: "gAAAAB" + Buffer.from(`summary of ${(body.input as unknown[]).length - 1} items`).toString("base64") }] });
-  const hosted = (prefix: string) => ((body.tools as Record<string, unknown>[] | undefined) ?? []).find((t) => String(t.type).startsWith(prefix));
-  const imageTool = hosted("image_generation");
-  if (scenario === "text" && imageTool) {
-    // like the model: a picture for the prompt, with the prompt it actually drew
-    const prompt = text.trim();
-    return steps({
-      items: [
-        { image: { result: PNG_1X1, revisedPrompt: `A picture of ${prompt}`, partials: Number(imageTool.partial_images ?? 0), size: imageTool.size === "auto" || !imageTool.size ? "1024x1024" : String(imageTool.size), quality: String(imageTool.quality ?? "medium") === "auto" ? "medium" : String(imageTool.quality ?? "medium"), background: String(imageTool.background ?? "opaque") === "auto" ? "opaque" : String(imageTool.background ?? "opaque"), outputFormat: String(imageTool.output_format ?? "png") } },
-      ],
-    });
-  }
-  if (scenario === "text" && hosted("web_search")) {
-    // like the model: search, then answer with a cited source
-    const query = said.slice("You said: ".length) || "news";
-    const url = `https://example.com/search-result?q=${encodeURIComponent(query)}`;
-    const cite = `([example.com](${url}))`;
-    const cited = `${said} ${cite}`;
-    const sources = (body.include as unknown[] | undefined)?.includes("web_search_call.action.sources") ? [url] : undefined;
-    return steps({
-      items: [
-        { search: { query, sources } },
-        { text: cited, annotations: [{ type: "url_citation", start_index: said.length + 1, end_index: cited.length, url, title: `Result for ${query}` }] },
-      ],
-    });
-  }
+  // the hosted tools run when the model is free to use them (no other scenario asked for)
+  const hosted = scenario === "text" ? hostedToolItems(body, text, said) : undefined;
+  if (hosted) return steps({ items: hosted });
   switch (scenario) {
     case "reasoning":
       return steps({ reasoning: ["**Planning** the reply.", "Checking the details."], text: answer });
