@@ -73,6 +73,8 @@ const withServeOptions = (command: Command) =>
     .option("--reasoning-format <format>", "how chat clients see reasoning: think-tags, reasoning_content, none (default reasoning_content)")
     .option("--default-model <model>", "model for requests that name none")
     .option("--claude-model <model>", "Codex model used for claude-* model names (default: the account's first model)")
+    .option("--service-tier <tier>", "priority: the Fast tier (more usage) for requests that do not choose one (env: CODEX_PROXY_SERVICE_TIER)")
+    .option("--web-search", "let chat requests search the web unless they say otherwise (env: CODEX_PROXY_WEB_SEARCH)")
     .option("--insecure-no-auth", "allow a non-loopback --host without an API key")
     .option("--shutdown-timeout <duration>", "how long open streams may finish after SIGTERM (default 10s)")
     .option("--body-limit <size>", "largest request body (default 50mb)")

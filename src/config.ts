@@ -38,6 +38,10 @@ export interface Config {
   defaultModel?: string;
   /** Codex model that `claude-*` model names map to @default the account's first model */
   claudeModel?: string;
+  /** "priority": the Fast tier for every request that does not say otherwise @default the standard tier */
+  serviceTier?: string;
+  /** add the backend's web search to every chat request that does not say otherwise @default false */
+  webSearch?: boolean;
   /** abandon a backend stream that sends nothing for this long, ms @default 300_000 */
   idleTimeoutMs: number;
   /** the Codex CLI version the backend is told (`client_version`, user agent) @default CODEX_CLIENT_VERSION */
@@ -72,6 +76,8 @@ const SETTINGS: Record<Key, Setting> = {
   reasoningFormat: { env: "CODEX_PROXY_REASONING_FORMAT", fallback: "reasoning_content", parse: oneOf(REASONING_FORMATS) },
   defaultModel: { env: "CODEX_PROXY_DEFAULT_MODEL", fallback: undefined, parse: parseString },
   claudeModel: { env: "CODEX_PROXY_CLAUDE_MODEL", fallback: undefined, parse: parseString },
+  serviceTier: { env: "CODEX_PROXY_SERVICE_TIER", fallback: undefined, parse: oneOf(["priority", "default"]) },
+  webSearch: { env: "CODEX_PROXY_WEB_SEARCH", fallback: false, parse: parseBoolean },
   idleTimeoutMs: { env: "CODEX_PROXY_IDLE_TIMEOUT", fallback: 300_000, parse: (raw, source) => parseDuration(parseString(raw, source), source) },
   clientVersion: { env: "CODEX_PROXY_CLIENT_VERSION", fallback: CODEX_CLIENT_VERSION, parse: parseVersion },
 };
@@ -168,6 +174,14 @@ function parseKeys(raw: unknown, source: string): string[] {
     return key;
   });
   return [...new Set(keys)];
+}
+
+function parseBoolean(raw: unknown, source: string): boolean {
+  if (typeof raw === "boolean") return raw;
+  const text = typeof raw === "string" ? raw.trim().toLowerCase() : "";
+  if (["1", "true", "yes", "on"].includes(text)) return true;
+  if (["0", "false", "no", "off"].includes(text)) return false;
+  throw new CliError(`${source} must be true or false; got "${raw}".`, 2);
 }
 
 function oneOf<T extends string>(values: readonly T[]) {

@@ -26,18 +26,18 @@ export async function run(options: ModelsOptions, globals: GlobalOptions): Promi
       snapshot.source === "bundled"
         ? `bundled list: the backend's list could not be read (${snapshot.error ?? "offline"})`
         : `${snapshot.source === "cache" && snapshot.error ? `cached list: ${snapshot.error}` : "from the backend"}, fetched ${formatRelative(snapshot.fetchedAt ?? 0)}`;
-    const rows = models.map((m) => [m.slug, m.contextWindow ? `${Math.round(m.contextWindow / 1000)}k` : "?", m.efforts.join(" "), m.defaultEffort ?? "-"]);
-    const header = ["model", "context", "reasoning efforts", "default"];
+    const rows = models.map((m) => [m.slug, m.contextWindow ? `${Math.round(m.contextWindow / 1000)}k` : "?", m.efforts.join(" "), m.defaultEffort ?? "-", m.serviceTiers?.includes("priority") ? "fast" : "-"]);
+    const header = ["model", "context", "reasoning efforts", "default", "tiers"];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i]!)).join("  ")}`.trimEnd();
     const example = models[0] ? `${models[0].slug}-${models[0].efforts.at(-1) ?? "high"}` : "gpt-5.5-high";
     ctx.ui.result(
-      [`Models (${source})`, "", line(header), ...rows.map(line), "", `Pick an effort with a suffix, e.g. ${example}`].join("\n"),
+      [`Models (${source})`, "", line(header), ...rows.map(line), "", `Pick an effort with a suffix, e.g. ${example}; add -fast for the Fast tier where offered (more usage)`].join("\n"),
       {
         source: snapshot.source,
         fetchedAt: snapshot.fetchedAt ? new Date(snapshot.fetchedAt).toISOString() : null,
         ...(snapshot.error ? { error: snapshot.error } : {}),
-        models: models.map((m) => ({ id: m.slug, name: m.displayName, contextWindow: m.contextWindow, efforts: m.efforts, defaultEffort: m.defaultEffort })),
+        models: models.map((m) => ({ id: m.slug, name: m.displayName, contextWindow: m.contextWindow, efforts: m.efforts, defaultEffort: m.defaultEffort, serviceTiers: m.serviceTiers ?? [] })),
       },
     );
   } finally {

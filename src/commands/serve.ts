@@ -19,6 +19,8 @@ export interface ServeFlags {
   reasoningFormat?: string;
   defaultModel?: string;
   claudeModel?: string;
+  serviceTier?: string;
+  webSearch?: boolean;
   insecureNoAuth?: boolean;
   /** how long open streams may finish after SIGTERM @default "10s" */
   shutdownTimeout?: string;
@@ -52,6 +54,8 @@ export function serveSettings(flags: ServeFlags) {
     reasoningFormat: flags.reasoningFormat,
     defaultModel: flags.defaultModel,
     claudeModel: flags.claudeModel,
+    serviceTier: flags.serviceTier,
+    webSearch: flags.webSearch,
     idleTimeoutMs: flags.idleTimeout,
   };
 }
@@ -74,6 +78,8 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
     reasoningFormat: config.reasoningFormat,
     defaultModel: config.defaultModel,
     claudeModel: config.claudeModel,
+    serviceTier: config.serviceTier,
+    webSearch: config.webSearch,
     bodyLimit: parseSize(flags.bodyLimit ?? "50mb"),
   };
 

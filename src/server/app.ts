@@ -9,6 +9,7 @@ import { registerCompletionsRoutes } from "./routes/completions.js";
 import { registerOllamaRoutes } from "./routes/ollama.js";
 import { registerAnthropicRoutes } from "./routes/anthropic.js";
 import { registerUtilityRoutes } from "./routes/utility.js";
+import { registerImagesRoutes } from "./routes/images.js";
 import { EFFORT_HEADER } from "./routes/_shared.js";
 import { createRequestLogger, requestNote } from "./request-log.js";
 
@@ -66,6 +67,7 @@ export function createApp(ctx: ServerContext): H3 {
   registerCompletionsRoutes(app, ctx);
   registerOllamaRoutes(app, ctx);
   registerAnthropicRoutes(app, ctx);
+  registerImagesRoutes(app, ctx);
   return app;
 }
 

@@ -8,11 +8,18 @@ import { nodeOf } from "./node.js";
  * `limit` bytes are a 413 before they are read in full.
  */
 export async function readJsonBody(event: H3Event, limit: number): Promise<unknown> {
+  return parseJsonBody((await readRawBody(event, limit))?.toString("utf8") ?? "");
+}
+
+/** The request body's bytes, up to `limit` (a 413 past it). */
+export async function readRawBody(event: H3Event, limit: number): Promise<Buffer | undefined> {
   const declared = Number(event.req.headers.get("content-length"));
   if (declared > limit) throw tooLarge(limit); // Node reads and discards the declared rest
   const node = nodeOf(event);
-  const bytes = node ? await readNodeBody(node, limit) : await readWebBody(event, limit);
-  const text = bytes?.toString("utf8") ?? "";
+  return node ? await readNodeBody(node, limit) : await readWebBody(event, limit);
+}
+
+export function parseJsonBody(text: string): unknown {
   if (!text.trim()) throw new InvalidRequestError("The request body is empty: send a JSON object");
   let body: unknown;
   try {

@@ -8,7 +8,7 @@ import type { UsageStore } from "../upstream/usage-store.js";
 /** Server settings: the resolved {@link Config} fields `serve` uses, plus its own. */
 export type ServeOptions = Pick<
   Config,
-  "port" | "host" | "apiKeys" | "corsOrigins" | "allowedHosts" | "reasoningEffort" | "reasoningSummary" | "reasoningFormat" | "defaultModel" | "claudeModel"
+  "port" | "host" | "apiKeys" | "corsOrigins" | "allowedHosts" | "reasoningEffort" | "reasoningSummary" | "reasoningFormat" | "defaultModel" | "claudeModel" | "serviceTier" | "webSearch"
 > & {
   /** largest accepted request body, bytes @default 50 MB */
   bodyLimit: number;
@@ -38,6 +38,8 @@ export async function translateContext(ctx: ServerContext): Promise<TranslateCon
       format: ctx.options.reasoningFormat,
       model: ctx.options.defaultModel,
       claudeModel: ctx.options.claudeModel,
+      serviceTier: ctx.options.serviceTier,
+      webSearch: ctx.options.webSearch,
     },
   };
 }

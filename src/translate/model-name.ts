@@ -10,7 +10,13 @@ export interface ResolvedModel {
   info?: ModelInfo;
   /** effort from a name suffix: `gpt-5.5-high`, `gpt-5.5:high`, `gpt-5.5(high)`, `gpt-5.5/high` */
   suffixEffort?: string;
+  /** a `-fast` suffix asked for the priority tier: `gpt-5.5-fast`, `gpt-5.5-high-fast` */
+  suffixFast?: boolean;
 }
+
+/** The backend's name for the Fast tier. */
+export const PRIORITY_TIER = "priority";
+const FAST_SUFFIX = /[-:/ ]fast$/i;
 
 /** Split `gpt-5.5-high` into model and effort; a name with no effort suffix is returned whole. */
 export function splitEffortSuffix(name: string, efforts: string[] = KNOWN_EFFORTS): { model: string; effort?: string } {
@@ -25,6 +31,10 @@ export function splitEffortSuffix(name: string, efforts: string[] = KNOWN_EFFORT
  * so an unknown name is rejected here with the list; with only the bundled list, the backend decides.
  */
 export function resolveModel(name: string, models: ModelInfo[], authoritative: boolean): ResolvedModel {
+  // a model whose own name ends in -fast wins over the suffix
+  if (FAST_SUFFIX.test(name) && !models.some((m) => m.slug.toLowerCase() === name.toLowerCase())) {
+    return { ...resolveModel(name.replace(FAST_SUFFIX, ""), models, authoritative), suffixFast: true };
+  }
   const byName = (slug: string) => models.find((m) => m.slug.toLowerCase() === slug.toLowerCase());
   const exact = byName(name);
   if (exact) return { slug: exact.slug, info: exact };
@@ -33,6 +43,39 @@ export function resolveModel(name: string, models: ModelInfo[], authoritative: b
   const info = byName(model);
   if (info || !authoritative) return { slug: info?.slug ?? model, info, suffixEffort: effort };
   throw unknownModel(name, models);
+}
+
+/**
+ * The service tier to send: the request's `service_tier` > a `-fast` suffix > the server default. `auto` and
+ * `default` are the standard tier (nothing sent); Fast on a model whose catalog entry lacks it is a 400.
+ */
+export function resolveServiceTier(model: ResolvedModel, requested: unknown, models: ModelInfo[], authoritative: boolean, serverDefault?: string): string | undefined {
+  let tier: string | undefined;
+  if (requested !== undefined && requested !== null) {
+    const value = typeof requested === "string" ? requested.toLowerCase() : requested;
+    if (value === "priority" || value === "fast") tier = PRIORITY_TIER;
+    else if (value !== "auto" && value !== "default") {
+      throw new InvalidRequestError(
+        `\`service_tier\` must be auto, default or priority (the ChatGPT plan has no ${JSON.stringify(requested)} tier)`,
+        "service_tier",
+        "invalid_value",
+      );
+    }
+  } else if (model.suffixFast) tier = PRIORITY_TIER;
+  else if (serverDefault === PRIORITY_TIER) tier = PRIORITY_TIER;
+  // a list saved before tiers were read has none: the backend decides then
+  if (tier && authoritative && model.info?.serviceTiers && !model.info.serviceTiers.includes(tier)) {
+    const asked = requested !== undefined && requested !== null;
+    // the server default applies where it can; a client that asked for Fast on this model learns which have it
+    if (!asked && !model.suffixFast) return undefined;
+    const fast = models.filter((m) => m.visible && m.serviceTiers?.includes(tier)).map((m) => m.slug);
+    throw new InvalidRequestError(
+      `The model '${model.slug}' does not offer the Fast (priority) tier. Models that do: ${fast.join(", ") || "none"} (e.g. ${fast[0] ?? "gpt-5.5"}-fast).`,
+      asked ? "service_tier" : "model",
+      "invalid_value",
+    );
+  }
+  return tier;
 }
 
 export function unknownModel(name: string, models: ModelInfo[]): InvalidRequestError {

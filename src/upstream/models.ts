@@ -36,9 +36,16 @@ export function parseModelsResponse(body: unknown): ModelInfo[] {
       visible: raw.visibility === undefined || raw.visibility === "list",
       priority: typeof raw.priority === "number" ? raw.priority : 100,
       ...(typeof raw.minimal_client_version === "string" ? { minimalClientVersion: raw.minimal_client_version } : {}),
+      serviceTiers: serviceTiers(raw.service_tiers),
     });
   }
   return models.sort((a, b) => a.priority - b.priority);
+}
+
+/** `service_tiers: [{"id":"priority","name":"Fast",…}]` (or plain ids) → the tier ids. */
+function serviceTiers(raw: unknown): string[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map((t) => (typeof t === "string" ? t : (t as { id?: unknown })?.id)).filter((t): t is string => typeof t === "string");
 }
 
 const EFFORTS = ["low", "medium", "high", "xhigh"];
@@ -54,6 +61,8 @@ const bundled = (slug: string, name: string, priority: number, defaultEffort: st
   visible: true,
   priority,
   minimalClientVersion,
+  // the 2026 catalogs offer the Fast tier on these models (upstream-protocol.md §5.2)
+  serviceTiers: ["priority"],
 });
 
 /**

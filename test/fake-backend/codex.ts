@@ -4,6 +4,9 @@ import type { FakeIssuer } from "./issuer.js";
 import { writable } from "../../src/server/stream.js";
 import { readJwt } from "./jwt.js";
 import { responseSteps, sseFrame, type ResponseScript, type Step } from "./events.js";
+import { checkInclude, checkTool, hostedToolItems } from "./hosted.js";
+
+export { PNG_1X1 } from "./hosted.js";
 
 export interface FakeModel {
   slug: string;
@@ -13,6 +16,8 @@ export interface FakeModel {
   visibility?: "list" | "hide";
   /** the backend hides the model from older clients (`client_version` below this) */
   minimalClientVersion?: string;
+  /** tiers offered besides the standard one: "priority" is Fast */
+  serviceTiers?: string[];
 }
 
 /** What the fake answers to one `/responses` request: an HTTP error, or a stream of steps. */
@@ -41,8 +46,8 @@ const UNSUPPORTED = ["max_output_tokens", "max_tokens", "max_completion_tokens",
  */
 export class FakeCodex {
   models: FakeModel[] = [
-    { slug: "gpt-5.5", efforts: ["low", "medium", "high", "xhigh"], defaultEffort: "medium", contextWindow: 272_000 },
-    { slug: "gpt-5.6-sol", efforts: ["low", "medium", "high", "xhigh", "max", "ultra"], defaultEffort: "low", contextWindow: 372_000 },
+    { slug: "gpt-5.5", efforts: ["low", "medium", "high", "xhigh"], defaultEffort: "medium", contextWindow: 272_000, serviceTiers: ["priority"] },
+    { slug: "gpt-5.6-sol", efforts: ["low", "medium", "high", "xhigh", "max", "ultra"], defaultEffort: "low", contextWindow: 372_000, serviceTiers: ["priority"] },
     { slug: "gpt-5.4-mini", efforts: ["low", "medium", "high", "xhigh"], defaultEffort: "medium", contextWindow: 272_000 },
     { slug: "codex-auto-review", efforts: ["low", "medium", "high", "xhigh"], defaultEffort: "medium", contextWindow: 272_000, visibility: "hide" },
   ];
@@ -158,6 +163,11 @@ export class FakeCodex {
     if (effort !== undefined && !model.efforts.includes(String(effort))) {
       return `Unsupported value: '${String(effort)}' is not supported with the '${model.slug}' model. Supported values are: ${model.efforts.map((e) => `'${e}'`).join(", ")}.`;
     }
+    if (body.service_tier !== undefined && !(model.serviceTiers ?? []).includes(String(body.service_tier))) {
+      return `Unsupported value: '${String(body.service_tier)}' is not a service tier of the '${model.slug}' model.`;
+    }
+    const includeProblem = checkInclude(body.include);
+    if (includeProblem) return includeProblem;
     if (!Array.isArray(body.input)) return "Invalid type for 'input': expected an array";
     for (const [i, item] of (body.input as Record<string, unknown>[]).entries()) {
       if (item.type === "item_reference" || (item.type === "reasoning" && item.id && !item.encrypted_content)) {
@@ -172,6 +182,8 @@ export class FakeCodex {
       }
     }
     for (const [i, tool] of ((body.tools as Record<string, unknown>[] | undefined) ?? []).entries()) {
+      const hostedProblem = checkTool(tool, i);
+      if (hostedProblem) return hostedProblem;
       if ((tool.type === "function" || tool.type === "custom") && typeof tool.name !== "string") return `Missing required parameter: 'tools[${i}].name'.`;
       const format = tool.type === "custom" && typeof tool.format === "object" ? (tool.format as Record<string, unknown> | null) : undefined;
       // a freeform tool's grammar is flat here (FreeformToolFormat {type, syntax, definition}); the recorded
@@ -179,6 +191,10 @@ export class FakeCodex {
       if (format && !(format.type === "text" || (format.type === "grammar" && typeof format.syntax === "string" && typeof format.definition === "string"))) {
         return `Invalid value for 'tools[${i}].format'.`;
       }
+    }
+    const choice = body.tool_choice as Record<string, unknown> | undefined;
+    if (choice && typeof choice === "object" && choice.type !== "function" && choice.type !== "custom" && choice.type !== "allowed_tools") {
+      if (!((body.tools as Record<string, unknown>[] | undefined) ?? []).some((t) => t.type === choice.type)) return `Tool choice '${String(choice.type)}' not found in 'tools' parameter.`;
     }
     return undefined;
   }
@@ -200,6 +216,8 @@ function modelInfo(m: FakeModel): Record<string, unknown> {
     default_verbosity: "low",
     input_modalities: ["text", "image"],
     minimal_client_version: m.minimalClientVersion ?? "0.98.0",
+    // upstream-protocol.md §5.2: the catalog lists the Fast tier as {id, name, description}
+    service_tiers: (m.serviceTiers ?? []).map((id) => ({ id, name: id === "priority" ? "Fast" : id, description: "1.5x speed, increased usage" })),
   };
 }
 
@@ -261,7 +279,8 @@ export function scenarioReply(body: Record<string, unknown>): Reply {
   // like a real model, a JSON format gets JSON
   const jsonFormat = ["json_object", "json_schema"].includes(String(((body.text as Record<string, unknown> | undefined)?.format as Record<string, unknown> | undefined)?.type));
   const answer = jsonFormat ? JSON.stringify({ answer: said }) : said;
-  const steps = (script: ResponseScript): Reply => ({ steps: responseSteps(model, script) });
+  const serviceTier = typeof body.service_tier === "string" ? body.service_tier : undefined;
+  const steps = (script: ResponseScript): Reply => ({ steps: responseSteps(model, { serviceTier, ...script }) });
   const tools = ((body.tools as Record<string, unknown>[] | undefined) ?? []).filter((t) => t.type === "function");
   // like a real model: after a tool result, answer with what the tool said
   const last = (body.input as Record<string, unknown>[] | undefined)?.at(-1);
@@ -270,6 +289,11 @@ export function scenarioReply(body: Record<string, unknown>): Reply {
     return steps({ text: `Tool result: ${output.slice(0, 60)}` });
   }
   const toolName = (i: number) => String(tools[i]?.name ?? tools[0]?.name ?? "get_weather");
+  // the Codex CLI's remote compaction (v2): the history ends with a trigger, the answer is one compaction item
+  if (last?.type === "compaction_trigger") return steps({ items: [{ compaction: "gAAAAB" + Buffer.from(`summary of ${(body.input as unknown[]).length - 1} items`).toString("base64") }] });
+  // the hosted tools run when the model is free to use them (no other scenario asked for)
+  const hosted = scenario === "text" ? hostedToolItems(body, text, said) : undefined;
+  if (hosted) return steps({ items: hosted });
   switch (scenario) {
     case "reasoning":
       return steps({ reasoning: ["**Planning** the reply.", "Checking the details."], text: answer });

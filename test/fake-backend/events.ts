@@ -29,7 +29,13 @@ const id = (prefix: string) => `${prefix}_${(++seq).toString(16).padStart(8, "0"
 /** One output item: a reasoning item with its summary parts, a message, a function call or a freeform tool call. */
 export type OutputItem =
   | { reasoning: string[] }
-  | { text: string }
+  | { text: string; annotations?: Record<string, unknown>[] }
+  /** a hosted web search (`web_search_call`); `sources` only when the request included them */
+  | { search: { query: string; sources?: string[] } }
+  /** the opaque summary of a conversation, the answer to a `compaction_trigger` input item */
+  | { compaction: string }
+  /** a hosted image generation (`image_generation_call`) with `partials` partial images first */
+  | { image: { result: string; revisedPrompt: string; partials?: number; size?: string; quality?: string; background?: string; outputFormat?: string } }
   | { call: { name: string; arguments: string; callId?: string } }
   | { custom: { name: string; input: string; callId?: string } };
 
@@ -50,6 +56,8 @@ export interface ResponseScript {
   cutAfter?: number;
   /** pause between deltas, ms */
   delay?: number;
+  /** the tier that served the answer, named in the response objects @default "default" */
+  serviceTier?: string;
 }
 
 /** A whole response as the backend streams it: created, reasoning, message deltas, function calls, completed. */
@@ -60,7 +68,7 @@ export function responseSteps(model: string, script: ResponseScript): Step[] {
     steps.push({ event });
     if (script.delay) steps.push({ pause: script.delay });
   };
-  push({ type: "response.created", response: { id: responseId, object: "response", created_at: Math.floor(Date.now() / 1000), status: "in_progress", model, output: [], usage: null } });
+  push({ type: "response.created", response: { id: responseId, object: "response", created_at: Math.floor(Date.now() / 1000), status: "in_progress", model, output: [], usage: null, service_tier: script.serviceTier ?? "default" } });
   push({ type: "response.in_progress", response: { id: responseId, status: "in_progress" } });
   const items: OutputItem[] = script.items ?? [
     ...(script.reasoning?.length ? [{ reasoning: script.reasoning }] : []),
@@ -69,7 +77,14 @@ export function responseSteps(model: string, script: ResponseScript): Step[] {
   ];
   items.forEach((item, index) => {
     if ("reasoning" in item) reasoningSteps(item.reasoning, index, script.chunk ?? 4, push);
-    else if ("text" in item) messageSteps(item.text, index, script.chunk ?? 4, push);
+    else if ("text" in item) messageSteps(item.text, index, script.chunk ?? 4, push, item.annotations);
+    else if ("search" in item) searchSteps(item.search, index, push);
+    else if ("image" in item) imageSteps(item.image, index, push);
+    else if ("compaction" in item) {
+      const cmp = { type: "compaction", id: id("cmp"), encrypted_content: item.compaction };
+      push({ type: "response.output_item.added", output_index: index, item: cmp });
+      push({ type: "response.output_item.done", output_index: index, item: cmp });
+    }
     else if ("call" in item) callSteps({ type: "function_call", name: item.call.name, callId: item.call.callId, text: item.call.arguments }, index, script.chunk ?? 4, push);
     else callSteps({ type: "custom_tool_call", name: item.custom.name, callId: item.custom.callId, text: item.custom.input }, index, script.chunk ?? 4, push);
   });
@@ -79,7 +94,7 @@ export function responseSteps(model: string, script: ResponseScript): Step[] {
   } else if (script.incomplete) {
     push({ type: "response.incomplete", response: { id: responseId, status: "incomplete", incomplete_details: { reason: script.incomplete }, usage } });
   } else {
-    push({ type: "response.completed", response: { id: responseId, object: "response", status: "completed", model, usage } });
+    push({ type: "response.completed", response: { id: responseId, object: "response", status: "completed", model, usage, service_tier: script.serviceTier ?? "default" } });
   }
   if (script.cutAfter !== undefined) {
     const kept = steps.filter((s) => "event" in s).slice(0, script.cutAfter);
@@ -107,15 +122,42 @@ function reasoningSteps(summary: string[], index: number, chunk: number, push: P
   });
 }
 
-function messageSteps(text: string, index: number, chunk: number, push: Push): void {
+function messageSteps(text: string, index: number, chunk: number, push: Push, annotations: Record<string, unknown>[] = []): void {
   const msg = id("msg");
   push({ type: "response.output_item.added", output_index: index, item: { type: "message", role: "assistant", id: msg, status: "in_progress", content: [] } });
-  push({ type: "response.content_part.added", item_id: msg, output_index: index, content_index: 0, part: { type: "output_text", text: "" } });
+  push({ type: "response.content_part.added", item_id: msg, output_index: index, content_index: 0, part: { type: "output_text", text: "", annotations: [] } });
   for (const piece of split(text, chunk)) {
     push({ type: "response.output_text.delta", item_id: msg, output_index: index, content_index: 0, delta: piece });
   }
+  // citations follow the text they point into, each as it is added
+  annotations.forEach((annotation, i) => {
+    push({ type: "response.output_text.annotation.added", item_id: msg, output_index: index, content_index: 0, annotation_index: i, annotation });
+  });
   push({ type: "response.output_text.done", item_id: msg, output_index: index, content_index: 0, text });
-  push({ type: "response.output_item.done", output_index: index, item: { type: "message", role: "assistant", id: msg, status: "completed", content: [{ type: "output_text", text, annotations: [] }] } });
+  push({ type: "response.output_item.done", output_index: index, item: { type: "message", role: "assistant", id: msg, status: "completed", content: [{ type: "output_text", text, annotations }] } });
+}
+
+/** `web_search_call`: added, in_progress, searching, completed, done (the OpenAPI spec's streaming events). */
+function searchSteps(search: { query: string; sources?: string[] }, index: number, push: Push): void {
+  const ws = id("ws");
+  push({ type: "response.output_item.added", output_index: index, item: { type: "web_search_call", id: ws, status: "in_progress", action: { type: "search", query: search.query } } });
+  for (const phase of ["in_progress", "searching", "completed"]) push({ type: `response.web_search_call.${phase}`, item_id: ws, output_index: index });
+  const action = { type: "search", query: search.query, queries: [search.query], ...(search.sources ? { sources: search.sources.map((url) => ({ type: "url", url })) } : {}) };
+  push({ type: "response.output_item.done", output_index: index, item: { type: "web_search_call", id: ws, status: "completed", action } });
+}
+
+/** `image_generation_call`: added, in_progress, generating, partial images, completed, done with the base64 `result`. */
+function imageSteps(image: { result: string; revisedPrompt: string; partials?: number; size?: string; quality?: string; background?: string; outputFormat?: string }, index: number, push: Push): void {
+  const ig = id("ig");
+  const settings = { size: image.size ?? "1024x1024", quality: image.quality ?? "medium", background: image.background ?? "opaque", output_format: image.outputFormat ?? "png" };
+  push({ type: "response.output_item.added", output_index: index, item: { type: "image_generation_call", id: ig, status: "in_progress", result: null } });
+  push({ type: "response.image_generation_call.in_progress", item_id: ig, output_index: index });
+  push({ type: "response.image_generation_call.generating", item_id: ig, output_index: index });
+  for (let i = 0; i < (image.partials ?? 0); i++) {
+    push({ type: "response.image_generation_call.partial_image", item_id: ig, output_index: index, partial_image_index: i, partial_image_b64: image.result, ...settings });
+  }
+  push({ type: "response.image_generation_call.completed", item_id: ig, output_index: index });
+  push({ type: "response.output_item.done", output_index: index, item: { type: "image_generation_call", id: ig, status: "completed", result: image.result, revised_prompt: image.revisedPrompt, ...settings } });
 }
 
 /** A function call (`arguments`, streamed as argument deltas) or a freeform tool call (`input`, input deltas). */

@@ -1,5 +1,6 @@
 import type { H3, H3Event } from "h3";
 import { InvalidRequestError } from "../../translate/errors.js";
+import { PRIORITY_TIER } from "../../translate/model-name.js";
 import { chatToResponses } from "../../translate/openai-chat/request.js";
 import { ChatStreamTranslator, chunkSerializer, type ChatChunk } from "../../translate/openai-chat/stream.js";
 import { aggregateChatChunks } from "../../translate/openai-chat/aggregate.js";
@@ -34,6 +35,7 @@ async function chatCompletions(event: H3Event, ctx: ServerContext): Promise<unkn
     model: requestedModel,
     reasoningFormat: chat.reasoningFormat,
     includeUsage: chat.includeUsage,
+    serviceTier: chat.request.service_tier,
   });
   if (!chat.stream) {
     const chunks: ChatChunk[] = [];
@@ -55,13 +57,14 @@ async function chatCompletions(event: H3Event, ctx: ServerContext): Promise<unkn
   return streamResponse(event, frames, SSE_HEADERS);
 }
 
-/** The account's models, plus a `model-effort` alias for each reasoning effort. */
+/** The account's models, plus a `model-effort` alias for each reasoning effort, and `-fast` ones where the Fast tier is offered. */
 export function modelObjects(models: ModelInfo[]): { id: string; object: "model"; created: number; owned_by: string }[] {
   const created = 1_767_225_600; // fixed: the backend does not say when a model was released
   const out = [];
   for (const m of models.filter((m) => m.visible)) {
-    out.push({ id: m.slug, object: "model" as const, created, owned_by: "openai" });
-    for (const effort of m.efforts) out.push({ id: `${m.slug}-${effort}`, object: "model" as const, created, owned_by: "openai" });
+    const ids = [m.slug, ...m.efforts.map((effort) => `${m.slug}-${effort}`)];
+    if (m.serviceTiers?.includes(PRIORITY_TIER)) ids.push(...ids.map((id) => `${id}-fast`));
+    for (const id of ids) out.push({ id, object: "model" as const, created, owned_by: "openai" });
   }
   return out;
 }

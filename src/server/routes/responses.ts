@@ -2,6 +2,7 @@ import type { H3, H3Event } from "h3";
 import type { ResponsesEvent } from "../../translate/responses/types.js";
 import { responsesToBackend } from "../../translate/responses/request.js";
 import { ResponseAggregator, ResponseStreamCompleter } from "../../translate/responses/aggregate.js";
+import { InvalidRequestError } from "../../translate/errors.js";
 import { UpstreamError } from "../../upstream/errors.js";
 import type { UpstreamStream } from "../../upstream/client.js";
 import { readJsonBody } from "../body.js";
@@ -12,6 +13,11 @@ import { drain, openUpstream, route, translateFrames } from "./_shared.js";
 
 export function registerResponsesRoutes(app: H3, ctx: ServerContext): void {
   route(app, "post", "/responses", (event) => createResponse(event, ctx));
+  // the Codex CLI's built-in provider tries a WebSocket here first: 426 makes it use HTTP at once (a 404 costs
+  // it five reconnects, about ten seconds, per session)
+  route(app, "get", "/responses", () => {
+    throw new InvalidRequestError("This server speaks the Responses API over HTTP only: POST /v1/responses (no WebSocket)", undefined, "websocket_not_supported", 426);
+  });
 }
 
 /**
@@ -41,13 +47,13 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
   const headers = relayed(upstream.headers, backendHeader);
 
   if (!stream) {
-    const aggregator = new ResponseAggregator(body as Record<string, unknown>);
+    const aggregator = new ResponseAggregator(body as Record<string, unknown>, request.service_tier);
     await drain(upstream.events, (e) => aggregator.push(e));
     for (const [name, value] of Object.entries(headers)) event.res.headers.set(name, value);
     return aggregator.response;
   }
   let sequence = 0;
-  const completer = new ResponseStreamCompleter(body as Record<string, unknown>);
+  const completer = new ResponseStreamCompleter(body as Record<string, unknown>, request.service_tier);
   const frames = await translateFrames(
     upstream.events,
     {

@@ -21,6 +21,8 @@ export const ROUTES = [
   "POST /api/generate",
   "POST /v1/messages",
   "POST /v1/messages/count_tokens",
+  "POST /v1/images/generations",
+  "POST /v1/images/edits",
 ];
 
 export function registerUtilityRoutes(app: H3, ctx: ServerContext): void {

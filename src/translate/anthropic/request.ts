@@ -64,6 +64,8 @@ export function messagesToResponses(body: unknown, ctx: TranslateContext): Anthr
       instructions: [instructions],
       input,
       tools: anthropicTools(req.tools),
+      // the sources of each search, for the web_search_tool_result block
+      include: hasWebSearch(req.tools) ? ["web_search_call.action.sources"] : undefined,
       toolChoice: toolChoice(choice),
       parallelToolCalls: choice?.disable_parallel_tool_use === true ? false : undefined,
       effort: [
@@ -132,6 +134,12 @@ function messageItems(role: "user" | "assistant", content: unknown, param: strin
         items.push({ type: "function_call_output", call_id: block.tool_use_id, output: toolResultOutput(block, p) });
         break;
       }
+      case "server_tool_use":
+        // a search the backend ran in an earlier turn goes back as the backend's own item
+        if (block.name !== "web_search" || role !== "assistant") break;
+        flush();
+        items.push({ type: "web_search_call", status: "completed", action: { type: "search", query: String((block.input as Record<string, unknown> | null)?.query ?? "") } });
+        break;
       case "thinking":
       case "redacted_thinking":
         // Claude signatures mean nothing to the Codex backend
@@ -165,7 +173,27 @@ function toolResultOutput(block: Record<string, unknown>, param: string): string
   return prefix ? [{ type: "input_text", text: prefix }, ...parts] : parts;
 }
 
-/** Client tools (with `input_schema`) become function tools; Anthropic's own server tools are left out. */
+const isWebSearch = (t: unknown) => typeof (t as Record<string, unknown> | null)?.type === "string" && /^web_search_\d{8}$/.test(String((t as Record<string, unknown>).type));
+
+function hasWebSearch(tools: unknown): boolean {
+  return Array.isArray(tools) && tools.some(isWebSearch);
+}
+
+/**
+ * Anthropic's web search server tool (`web_search_20250305`) → the backend's hosted `web_search`, with its
+ * allowed domains and approximate location (the backend has no blocked-domain list or use limit).
+ */
+function webSearchTool(t: Record<string, unknown>): Record<string, unknown> {
+  const tool: Record<string, unknown> = { type: "web_search" };
+  if (Array.isArray(t.allowed_domains) && t.allowed_domains.length) tool.filters = { allowed_domains: t.allowed_domains.filter((d) => typeof d === "string") };
+  const loc = t.user_location as Record<string, unknown> | null | undefined;
+  if (loc && typeof loc === "object") {
+    tool.user_location = { type: "approximate", ...Object.fromEntries(["country", "region", "city", "timezone"].filter((k) => typeof loc[k] === "string").map((k) => [k, loc[k]])) };
+  }
+  return tool;
+}
+
+/** Client tools (with `input_schema`) become function tools, web search the backend's; other server tools are left out. */
 function anthropicTools(tools: unknown): Record<string, unknown>[] | undefined {
   if (tools === undefined || tools === null) return undefined;
   expectType(tools, "array", "tools");
@@ -173,6 +201,7 @@ function anthropicTools(tools: unknown): Record<string, unknown>[] | undefined {
   (tools as unknown[]).forEach((raw, i) => {
     expectType(raw, "object", `tools.${i}`);
     const t = raw as Record<string, unknown>;
+    if (isWebSearch(t)) return void out.push(webSearchTool(t));
     if (t.type !== undefined && t.type !== "custom") return;
     if (typeof t.name !== "string" || !t.name) throw new InvalidRequestError(`tools.${i}.name: Field required`, `tools.${i}.name`, "missing_required_parameter");
     out.push({

@@ -18,6 +18,8 @@ export interface AnthropicUsage {
   output_tokens: number;
   cache_read_input_tokens: number;
   cache_creation_input_tokens: number;
+  /** searches the backend ran for this answer */
+  server_tool_use?: { web_search_requests: number; web_fetch_requests: number };
 }
 
 /** Anthropic counts cached input apart from the rest. */
@@ -43,6 +45,10 @@ export class AnthropicStreamTranslator {
   #sawTool = false;
   #parts = new ReasoningParts();
   #done = new Set<string>();
+  /** the text of each message item so far: a citation quotes what it points at */
+  #texts = new Map<string, string>();
+  #annotated = new Set<string>();
+  #searches = 0;
   stopReason: StopReason | undefined;
   usage: AnthropicUsage | undefined;
 
@@ -76,7 +82,12 @@ export class AnthropicStreamTranslator {
       case "response.output_text.delta":
         if (!event.delta) break;
         this.#ensure("text", String(event.item_id), out);
+        this.#texts.set(String(event.item_id), (this.#texts.get(String(event.item_id)) ?? "") + String(event.delta));
         out.push(this.#delta({ type: "text_delta", text: String(event.delta) }));
+        break;
+      case "response.output_text.annotation.added":
+        this.#annotated.add(String(event.item_id));
+        this.#citations([event.annotation], String(event.item_id), out);
         break;
       case "response.output_item.added":
         if (item?.type === "function_call") this.#startTool(item, out);
@@ -97,6 +108,7 @@ export class AnthropicStreamTranslator {
         const reason = (response.incomplete_details as Record<string, unknown> | undefined)?.reason;
         this.stopReason = event.type === "response.incomplete" ? (reason === "content_filter" ? "refusal" : "max_tokens") : this.#sawTool ? "tool_use" : "end_turn";
         this.usage = toAnthropicUsage(response.usage as ResponsesUsage | undefined);
+        if (this.#searches) this.usage.server_tool_use = { web_search_requests: this.#searches, web_fetch_requests: 0 };
         out.push({ type: "message_delta", delta: { stop_reason: this.stopReason, stop_sequence: null }, usage: this.usage });
         out.push({ type: "message_stop" });
         break;
@@ -124,6 +136,37 @@ export class AnthropicStreamTranslator {
     out.push({ type: "content_block_start", index: this.#open.index, content_block: { type: "tool_use", id: String(item.call_id ?? item.id), name: String(item.name ?? ""), input: {} } });
   }
 
+  /** `url_citation` annotations → `citations_delta` on the text block they belong to (while it is open). */
+  #citations(annotations: unknown[], key: string, out: AnthropicEvent[]): void {
+    if (this.#open?.kind !== "text" || this.#open.key !== key) return;
+    const text = this.#texts.get(key) ?? "";
+    for (const raw of annotations) {
+      const a = raw as Record<string, unknown> | null;
+      if (a?.type !== "url_citation" || typeof a.url !== "string") continue;
+      const cited = text.slice(Number(a.start_index ?? 0), Number(a.end_index ?? 0));
+      const citation = { type: "web_search_result_location", url: a.url, title: typeof a.title === "string" ? a.title : null, encrypted_index: Buffer.from(a.url).toString("base64"), cited_text: cited };
+      out.push(this.#delta({ type: "citations_delta", citation }));
+    }
+  }
+
+  /** A finished backend search → the `server_tool_use` block that ran it and the `web_search_tool_result` it found. */
+  #search(item: Record<string, unknown>, out: AnthropicEvent[]): void {
+    this.#close(out);
+    this.#searches++;
+    const action = (item.action ?? {}) as Record<string, unknown>;
+    const id = `srvtoolu_${String(item.id ?? this.#next)}`;
+    const input = action.query !== undefined ? { query: action.query } : {};
+    out.push({ type: "content_block_start", index: this.#next, content_block: { type: "server_tool_use", id, name: "web_search", input: {} } });
+    out.push({ type: "content_block_delta", index: this.#next, delta: { type: "input_json_delta", partial_json: JSON.stringify(input) } });
+    out.push({ type: "content_block_stop", index: this.#next++ });
+    const sources = Array.isArray(action.sources) ? (action.sources as Record<string, unknown>[]) : [];
+    const content = sources
+      .filter((src) => typeof src?.url === "string")
+      .map((src) => ({ type: "web_search_result", url: String(src.url), title: String(src.title ?? src.url), encrypted_content: Buffer.from(String(src.url)).toString("base64"), page_age: null }));
+    out.push({ type: "content_block_start", index: this.#next, content_block: { type: "web_search_tool_result", tool_use_id: id, content } });
+    out.push({ type: "content_block_stop", index: this.#next++ });
+  }
+
   /** The done item is authoritative: send what its deltas did not, then close its block. */
   #itemDone(item: Record<string, unknown> | undefined, out: AnthropicEvent[]): void {
     if (!item) return;
@@ -145,12 +188,18 @@ export class AnthropicStreamTranslator {
       const signature = createHash("sha256").update(String(item.encrypted_content ?? key)).digest("base64");
       out.push(this.#delta({ type: "signature_delta", signature }));
       this.#close(out);
-    } else if (item.type === "message" && !this.#done.has(key) && !(this.#open?.kind === "text" && this.#open.key === key)) {
-      const text = ((item.content as Record<string, unknown>[] | undefined) ?? []).map((c) => (c.type === "output_text" ? String(c.text ?? "") : "")).join("");
-      if (text) {
+    } else if (item.type === "web_search_call") {
+      this.#search(item, out);
+    } else if (item.type === "message" && !this.#done.has(key)) {
+      const parts = ((item.content as Record<string, unknown>[] | undefined) ?? []).filter((c) => c.type === "output_text");
+      const text = parts.map((c) => String(c.text ?? "")).join("");
+      if (text && !(this.#open?.kind === "text" && this.#open.key === key)) {
         this.#ensure("text", key, out);
+        this.#texts.set(key, text);
         out.push(this.#delta({ type: "text_delta", text }));
       }
+      // a backend that sends citations only on the finished item
+      if (!this.#annotated.has(key)) this.#citations(parts.flatMap((c) => (Array.isArray(c.annotations) ? c.annotations : [])), key, out);
       this.#close(out);
     } else if (this.#open?.key === key) {
       this.#close(out);
@@ -182,8 +231,9 @@ export function aggregateAnthropic(events: AnthropicEvent[]): Record<string, unk
       if (d.type === "text_delta") b.text = String(b.text) + String(d.text);
       else if (d.type === "thinking_delta") b.thinking = String(b.thinking) + String(d.thinking);
       else if (d.type === "signature_delta") b.signature = d.signature;
+      else if (d.type === "citations_delta") b.citations = [...((b.citations as unknown[] | null | undefined) ?? []), d.citation];
       else if (d.type === "input_json_delta") json[index] += String(d.partial_json);
-    } else if (e.type === "content_block_stop" && blocks[index]?.type === "tool_use") {
+    } else if (e.type === "content_block_stop" && (blocks[index]?.type === "tool_use" || blocks[index]?.type === "server_tool_use")) {
       try {
         blocks[index]!.input = JSON.parse(json[index] || "{}");
       } catch {

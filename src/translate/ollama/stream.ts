@@ -17,6 +17,8 @@ export class OllamaStream {
   #firstToken?: bigint;
   #calls: { name: string; args: string }[] = [];
   #finish: string | null = null;
+  /** the web sources the answer cited, by url: Ollama has no annotations, so they are listed at the end */
+  #sources = new Map<string, string>();
 
   constructor(
     private readonly model: string,
@@ -38,6 +40,7 @@ export class OllamaStream {
       this.#firstToken ??= process.hrtime.bigint();
       out.push(this.#line(d.content ?? "", d.reasoning_content));
     }
+    for (const a of d.annotations ?? []) if (!this.#sources.has(a.url_citation.url)) this.#sources.set(a.url_citation.url, a.url_citation.title);
     for (const tc of d.tool_calls ?? []) {
       const call = (this.#calls[tc.index] ??= { name: "", args: "" });
       // Ollama has only function calls: a freeform call's text input goes in as its arguments
@@ -52,6 +55,10 @@ export class OllamaStream {
   /** The lines after the last event: collected tool calls, then the done line. */
   end(usage: ChatUsage | undefined): OllamaLine[] {
     const out: OllamaLine[] = [];
+    if (this.#sources.size) {
+      const list = [...this.#sources].map(([url, title]) => `- [${title}](${url})`).join("\n");
+      out.push(this.#line(`\n\nSources:\n${list}`));
+    }
     if (this.#calls.length) {
       const toolCalls: OllamaToolCall[] = this.#calls.map((c) => ({ function: { name: c.name, arguments: parseArgs(c.args) } }));
       out.push(this.kind === "chat" ? this.#line("", undefined, { tool_calls: toolCalls }) : this.#line(""));

@@ -1,5 +1,5 @@
 import type { ChatUsage } from "../usage.js";
-import type { ChatChunk, FinishReason } from "./stream.js";
+import type { ChatChunk, FinishReason, UrlCitation } from "./stream.js";
 
 /** A function call, or a freeform (`custom`) tool call with text input. */
 export type ToolCall =
@@ -19,11 +19,13 @@ export interface ChatCompletion {
       refusal: string | null;
       reasoning_content?: string;
       tool_calls?: ToolCall[];
+      annotations?: UrlCitation[];
     };
     finish_reason: FinishReason;
     logprobs: null;
   }[];
   usage: ChatUsage;
+  service_tier: string;
 }
 
 /** Chunks of one stream → the non-stream response, so both modes say exactly the same thing. */
@@ -34,6 +36,7 @@ export function aggregateChatChunks(chunks: ChatChunk[], usage: ChatUsage): Chat
   let refusal = "";
   let finish: FinishReason = "stop";
   const calls: ToolCall[] = [];
+  const annotations: UrlCitation[] = [];
   for (const chunk of chunks) {
     const choice = chunk.choices[0];
     if (!choice) continue;
@@ -41,6 +44,7 @@ export function aggregateChatChunks(chunks: ChatChunk[], usage: ChatUsage): Chat
     if (d.content) content += d.content;
     if (d.reasoning_content) reasoning += d.reasoning_content;
     if (d.refusal) refusal += d.refusal;
+    if (d.annotations) annotations.push(...d.annotations);
     for (const tc of d.tool_calls ?? []) {
       const call = (calls[tc.index] ??= "custom" in tc ? { id: "", type: "custom", custom: { name: "", input: "" } } : { id: "", type: "function", function: { name: "", arguments: "" } });
       if (tc.id) call.id = tc.id;
@@ -61,6 +65,7 @@ export function aggregateChatChunks(chunks: ChatChunk[], usage: ChatUsage): Chat
   };
   if (reasoning) message.reasoning_content = reasoning;
   if (calls.length) message.tool_calls = calls;
+  if (annotations.length) message.annotations = annotations;
   return {
     id: first?.id ?? "",
     object: "chat.completion",
@@ -68,5 +73,6 @@ export function aggregateChatChunks(chunks: ChatChunk[], usage: ChatUsage): Chat
     model: first?.model ?? "",
     choices: [{ index: 0, message, finish_reason: finish, logprobs: null }],
     usage,
+    service_tier: chunks.at(-1)?.service_tier ?? "default",
   };
 }

@@ -3,7 +3,7 @@ import { buildResponsesRequest, type TranslateContext } from "../responses/build
 import type { InputItem, ReasoningFormat, ResponsesRequest } from "../responses/types.js";
 import { REASONING_FORMATS } from "../responses/types.js";
 import { stripThinkBlocks } from "../reasoning.js";
-import { chatToolChoice, chatTools, legacyFunctionChoice } from "./tools.js";
+import { chatToolChoice, chatTools, chatWebSearch, legacyFunctionChoice } from "./tools.js";
 
 export interface ChatTranslation {
   request: ResponsesRequest;
@@ -77,12 +77,15 @@ export function chatToResponses(body: unknown, ctx: TranslateContext, formatOver
   });
 
   const reasoningObj = req.reasoning && typeof req.reasoning === "object" ? (req.reasoning as Record<string, unknown>) : undefined;
+  // the backend runs the search itself: it never reaches the client as a tool call to answer
+  const webSearch = chatWebSearch(req.web_search_options, ctx.defaults.webSearch);
+  const tools = [...(chatTools(req.tools, req.functions) ?? []), ...(webSearch ? [webSearch] : [])];
   const request = buildResponsesRequest(
     {
       model: req.model,
       instructions,
       input,
-      tools: chatTools(req.tools, req.functions),
+      tools,
       toolChoice: chatToolChoice(req.tool_choice ?? legacyFunctionChoice(req.function_call)),
       parallelToolCalls: typeof req.parallel_tool_calls === "boolean" ? req.parallel_tool_calls : undefined,
       effort: [

@@ -9,8 +9,15 @@ export type ToolCallDelta =
   | { index: number; id?: string; type?: "function"; function: { name?: string; arguments: string } }
   | { index: number; id?: string; type?: "custom"; custom: { name?: string; input: string } };
 
+/** A web source the answer cites, in the Chat API's shape; indices are into the whole `content`. */
+export interface UrlCitation {
+  type: "url_citation";
+  url_citation: { start_index: number; end_index: number; url: string; title: string };
+}
+
 export interface ChatDelta {
   role?: "assistant";
+  annotations?: UrlCitation[];
   content?: string;
   reasoning_content?: string;
   refusal?: string;
@@ -24,6 +31,8 @@ export interface ChatChunk {
   model: string;
   choices: { index: 0; delta: ChatDelta; finish_reason: FinishReason | null; logprobs: null }[];
   usage?: ChatUsage | null;
+  /** the tier that served the answer: "default" or "priority" (Fast) */
+  service_tier: string;
 }
 
 export interface ChatStreamOptions {
@@ -34,6 +43,8 @@ export interface ChatStreamOptions {
   reasoningFormat: ReasoningFormat;
   /** emit a final chunk with `usage` (`stream_options.include_usage`) */
   includeUsage: boolean;
+  /** the service tier the backend was asked for; the backend's own word wins */
+  serviceTier?: string;
 }
 
 interface CallState {
@@ -56,19 +67,27 @@ export class ChatStreamTranslator {
   #calls = new Map<string, CallState>();
   #textItems = new Set<string>();
   #reasoningItems = new Set<string>();
+  /** characters of `content` sent so far, and where each text item began in it (citations point into it) */
+  #contentLength = 0;
+  #textStart = new Map<string, number>();
+  #annotated = new Set<string>();
   /** set after the terminal event */
   finishReason: FinishReason | null = null;
   usage: ChatUsage | undefined;
   /** the backend's response id */
   responseId: string | undefined;
+  serviceTier: string;
 
   constructor(options: ChatStreamOptions) {
     this.#o = options;
+    this.serviceTier = options.serviceTier ?? "default";
   }
 
   /** The chunks to send for one upstream event (often none). */
   push(event: ResponsesEvent): ChatChunk[] {
     const out: ChatChunk[] = [];
+    const tier = (event.response as Record<string, unknown> | undefined)?.service_tier;
+    if (typeof tier === "string" && tier) this.serviceTier = tier;
     if (!this.#started) {
       this.#started = true;
       out.push(this.#chunk({ role: "assistant", content: "" }));
@@ -83,7 +102,11 @@ export class ChatStreamTranslator {
         break;
       case "response.output_text.delta":
         this.#textItems.add(String(event.item_id));
-        this.#text(String(event.delta ?? ""), out);
+        this.#text(String(event.delta ?? ""), out, String(event.item_id));
+        break;
+      case "response.output_text.annotation.added":
+        this.#annotated.add(String(event.item_id));
+        this.#annotations([event.annotation], String(event.item_id), out);
         break;
       case "response.refusal.delta":
         this.#closeThink(out);
@@ -110,12 +133,14 @@ export class ChatStreamTranslator {
   }
 
   #chunk(delta: ChatDelta, finishReason: FinishReason | null = null): ChatChunk {
+    if (delta.content) this.#contentLength += delta.content.length;
     return {
       id: this.#o.id,
       object: "chat.completion.chunk",
       created: this.#o.created,
       model: this.#o.model,
       choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
+      service_tier: this.serviceTier,
     };
   }
 
@@ -140,11 +165,25 @@ export class ChatStreamTranslator {
     out.push(this.#chunk({ content: THINK_CLOSE }));
   }
 
-  #text(text: string, out: ChatChunk[]): void {
+  #text(text: string, out: ChatChunk[], itemId?: string): void {
     this.#closeThink(out);
     if (!text) return;
+    if (itemId && !this.#textStart.has(itemId)) this.#textStart.set(itemId, this.#contentLength);
     this.#contentSent = true;
     out.push(this.#chunk({ content: text }));
+  }
+
+  /** The backend's `url_citation` annotations of one text item, moved to where its text sits in `content`. */
+  #annotations(annotations: unknown[], itemId: string, out: ChatChunk[]): void {
+    const offset = this.#textStart.get(itemId) ?? 0;
+    const citations: UrlCitation[] = [];
+    for (const raw of annotations) {
+      const a = raw as Record<string, unknown> | null;
+      if (a?.type !== "url_citation" || typeof a.url !== "string") continue;
+      const at = (n: unknown) => offset + (typeof n === "number" ? n : 0);
+      citations.push({ type: "url_citation", url_citation: { start_index: at(a.start_index), end_index: at(a.end_index), url: a.url, title: String(a.title ?? a.url) } });
+    }
+    if (citations.length) out.push(this.#chunk({ annotations: citations }));
   }
 
   #key(item: Record<string, unknown> | undefined, event: ResponsesEvent): string {
@@ -187,11 +226,12 @@ export class ChatStreamTranslator {
       const state = this.#calls.get(this.#key(item, event)) ?? this.#startCall(item, event, out);
       const full = String((item.type === "function_call" ? item.arguments : item.input) ?? "");
       if (full.length > state.args.length && full.startsWith(state.args)) this.#callDelta(state, full.slice(state.args.length), out);
-    } else if (item.type === "message" && !this.#textItems.has(String(item.id))) {
-      const text = ((item.content as Record<string, unknown>[] | undefined) ?? [])
-        .map((c) => (c.type === "output_text" ? String(c.text ?? "") : ""))
-        .join("");
-      this.#text(text, out);
+    } else if (item.type === "message") {
+      const parts = ((item.content as Record<string, unknown>[] | undefined) ?? []).filter((c) => c.type === "output_text");
+      const id = String(item.id);
+      if (!this.#textItems.has(id)) this.#text(parts.map((c) => String(c.text ?? "")).join(""), out, id);
+      // a backend that sends citations only on the finished item
+      if (!this.#annotated.has(id)) this.#annotations(parts.flatMap((c) => (Array.isArray(c.annotations) ? c.annotations : [])), id, out);
     } else if (item.type === "reasoning" && !this.#reasoningItems.has(String(item.id))) {
       const parts = (item.summary as Record<string, unknown>[] | undefined) ?? [];
       parts.forEach((p, i) => this.#reasoning(String(p.text ?? ""), `${String(item.id)}#${i}`, out));
@@ -219,10 +259,17 @@ export class ChatStreamTranslator {
  */
 export function chunkSerializer(): (chunk: ChatChunk) => string {
   let prefix: string | undefined;
+  let suffix = "";
+  let tier: string | undefined;
   return (chunk) => {
     const choice = chunk.choices[0];
     if (!choice || chunk.choices.length !== 1 || chunk.usage !== undefined) return JSON.stringify(chunk);
     prefix ??= `{"id":${JSON.stringify(chunk.id)},"object":"chat.completion.chunk","created":${chunk.created},"model":${JSON.stringify(chunk.model)},"choices":[{"index":0,"delta":`;
-    return `${prefix}${JSON.stringify(choice.delta)},"finish_reason":${JSON.stringify(choice.finish_reason)},"logprobs":null}]}`;
+    // the tier is known from the first event on; rebuilt only if the backend ever names another
+    if (tier !== chunk.service_tier) {
+      tier = chunk.service_tier;
+      suffix = `,"logprobs":null}],"service_tier":${JSON.stringify(tier)}}`;
+    }
+    return `${prefix}${JSON.stringify(choice.delta)},"finish_reason":${JSON.stringify(choice.finish_reason)}${suffix}`;
   };
 }

@@ -23,6 +23,33 @@ export function chatTools(tools: unknown, functions: unknown): Record<string, un
   return out.length ? out : undefined;
 }
 
+/**
+ * `web_search_options` (any object, as in the OpenAI API) → the backend's hosted `web_search` tool, with its
+ * context size and approximate location; absent, `serverDefault` (`--web-search`) decides; `null` opts out.
+ */
+export function chatWebSearch(options: unknown, serverDefault = false): Record<string, unknown> | undefined {
+  if (options === null || (options === undefined && !serverDefault)) return undefined;
+  if (options === undefined) return { type: "web_search" };
+  expectType(options, "object", "web_search_options");
+  const o = options as Record<string, unknown>;
+  const tool: Record<string, unknown> = { type: "web_search" };
+  if (o.search_context_size !== undefined && o.search_context_size !== null) {
+    if (!["low", "medium", "high"].includes(o.search_context_size as string)) {
+      throw new InvalidRequestError("`web_search_options.search_context_size` must be low, medium or high", "web_search_options.search_context_size", "invalid_value");
+    }
+    tool.search_context_size = o.search_context_size;
+  }
+  const location = o.user_location as Record<string, unknown> | null | undefined;
+  if (location !== undefined && location !== null) {
+    expectType(location, "object", "web_search_options.user_location");
+    const approx = (location.approximate ?? {}) as Record<string, unknown>;
+    expectType(approx, "object", "web_search_options.user_location.approximate");
+    const fields = Object.fromEntries(["country", "region", "city", "timezone"].filter((k) => typeof approx[k] === "string").map((k) => [k, approx[k]]));
+    tool.user_location = { type: "approximate", ...fields };
+  }
+  return tool;
+}
+
 /** `{type:"function",function:{name,…}}` → the flat Responses shape `{type:"function",name,…}`. */
 function functionTool(fn: unknown, param: string): Record<string, unknown> {
   expectType(fn, "object", param);

@@ -12,7 +12,11 @@ export class ResponseAggregator {
   response: Record<string, unknown> | undefined;
 
   /** `request` is what the client sent: the response echoes its settings, as the Responses API does. */
-  constructor(private readonly request: Record<string, unknown> = {}) {}
+  /** `sentTier`: the service tier the backend was asked for, reported when the backend does not say */
+  constructor(
+    private readonly request: Record<string, unknown> = {},
+    private readonly sentTier?: string,
+  ) {}
 
   push(event: ResponsesEvent): void {
     switch (event.type) {
@@ -49,6 +53,7 @@ export class ResponseAggregator {
           store: false,
           text: req.text ?? { format: { type: "text" } },
           usage: toResponsesUsage(final.usage as ResponsesUsage | undefined),
+          service_tier: final.service_tier ?? this.#created.service_tier ?? this.sentTier ?? "default",
           output_text: outputText(output as Record<string, unknown>[]),
         };
         break;
@@ -61,15 +66,15 @@ export class ResponseAggregator {
  * Responses clients other than the Codex CLI (the openai SDK's `responses.stream()`, the Agents SDK, LangChain,
  * the AI SDK, Continue) read the `response` of every lifecycle event as a whole Response object, and the final
  * answer from `response.completed`'s `output`. The backend sends a bare `{id, status}` in `response.in_progress`
- * and no or an empty `output` in the terminal event: fill both in, as the OpenAI API sends them. Every other
- * event is returned as it came (same object, no copy).
+ * and no or an empty `output` in the terminal event: fill both in, as the OpenAI API sends them, and give a text
+ * part its `annotations` list. Every other event is returned as it came (same object, no copy).
  */
 export class ResponseStreamCompleter {
   readonly #aggregator: ResponseAggregator;
   #created: Record<string, unknown> = {};
 
-  constructor(request: Record<string, unknown> = {}) {
-    this.#aggregator = new ResponseAggregator(request);
+  constructor(request: Record<string, unknown> = {}, sentTier?: string) {
+    this.#aggregator = new ResponseAggregator(request, sentTier);
   }
 
   complete(event: ResponsesEvent): ResponsesEvent {
@@ -87,6 +92,11 @@ export class ResponseStreamCompleter {
       case "response.incomplete":
       case "response.failed":
         return { ...event, response: { ...(event.response as Record<string, unknown>), ...this.#aggregator.response } };
+      case "response.content_part.added": {
+        // the SDKs add each `annotation.added` to the part's `annotations`: a part without the list makes them throw
+        const part = event.part as Record<string, unknown> | undefined;
+        return part?.type === "output_text" && !Array.isArray(part.annotations) ? { ...event, part: { ...part, annotations: [] } } : event;
+      }
       default:
         return event;
     }

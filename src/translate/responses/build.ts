@@ -1,6 +1,6 @@
 import { hash } from "node:crypto";
 import type { ModelInfo, InputItem, ReasoningFormat, ResponsesRequest } from "./types.js";
-import { resolveEffort, resolveModel } from "../model-name.js";
+import { resolveEffort, resolveModel, resolveServiceTier } from "../model-name.js";
 import { InvalidRequestError } from "../errors.js";
 
 /** Sent when the client gave no instructions: the backend requires the key, and a neutral text works. */
@@ -23,6 +23,10 @@ export interface TranslateContext {
     model?: string;
     /** the Codex model for `claude-*` names (`--claude-model`) */
     claudeModel?: string;
+    /** `--service-tier priority`: Fast for every request that does not say otherwise */
+    serviceTier?: string;
+    /** `--web-search`: chat requests search unless they say otherwise */
+    webSearch?: boolean;
   };
 }
 
@@ -93,7 +97,8 @@ export function buildResponsesRequest(parts: RequestParts, ctx: TranslateContext
   }
   if (parts.textFormat) text.format = parts.textFormat;
   if (Object.keys(text).length) request.text = text;
-  if (parts.serviceTier === "priority" || parts.serviceTier === "fast") request.service_tier = "priority";
+  const tier = resolveServiceTier(model, parts.serviceTier, ctx.models, ctx.modelsAuthoritative, ctx.defaults.serviceTier);
+  if (tier) request.service_tier = tier;
   return { ...parts.extra, ...request };
 }
 

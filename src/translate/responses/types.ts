@@ -51,5 +51,7 @@ export interface ModelInfo {
   priority: number;
   /** the oldest Codex CLI version the backend shows the model to (`minimal_client_version`) */
   minimalClientVersion?: string;
+  /** service tiers the model offers besides the standard one (`service_tiers[].id`, e.g. "priority" = Fast) */
+  serviceTiers?: string[];
 }
 
