@@ -64,7 +64,7 @@ export async function run(options: DoctorOptions, globals: GlobalOptions): Promi
     if (signedIn) {
       if (options.refresh) {
         await timed("Token refresh", async () => {
-          const quick = ctx.tokenManager({ retryDelaysMs: [] }); // a refresh past the time limit is still saved
+          const quick = ctx.core.tokenManager({ retryDelaysMs: [] }); // a refresh past the time limit is still saved
           await quick.refreshNow();
           return { name: "Token refresh", status: "ok", detail: "the issuer issued a new access token" };
         }, refreshFix);
@@ -79,7 +79,7 @@ export async function run(options: DoctorOptions, globals: GlobalOptions): Promi
       async () => {
         if (!signedIn) return { name: "Codex backend", status: "info", detail: "not checked: sign in first" };
         noDate = "not compared: the Codex backend did not answer";
-        live = await ctx.upstream.listModels(undefined, (h) => {
+        live = await ctx.core.upstream.listModels(undefined, (h) => {
           backendDate = typeof h.date === "string" ? h.date : undefined;
           noDate = "not compared: the backend's answer had no Date header";
         });
@@ -88,7 +88,7 @@ export async function run(options: DoctorOptions, globals: GlobalOptions): Promi
       backendFix,
     );
     add(checkClock(backendDate, noDate));
-    add(checkClientVersion(ctx.config.clientVersion, [...(ctx.catalog.saved()?.models ?? []), ...BUNDLED_MODELS], live));
+    add(checkClientVersion(ctx.config.clientVersion, [...(ctx.core.catalog.saved()?.models ?? []), ...BUNDLED_MODELS], live));
     await timed("Login port", () => checkPort(CALLBACK_PORT, "127.0.0.1", "login"));
     await timed("Serve port", () => checkPort(ctx.config.port, ctx.config.host === "0.0.0.0" ? "127.0.0.1" : ctx.config.host, "serve"));
     await timed("Service", () => checkService());
@@ -119,7 +119,7 @@ function checkDir(dir: string): Check {
 
 /** The token file, the tokens in it, and the access token's expiry. Returns whether someone is signed in. */
 function checkStore(ctx: CommandContext, add: (c: Check) => void): boolean {
-  const path = ctx.store.path;
+  const path = ctx.core.store.path;
   if (!existsSync(path)) {
     add({ name: "Tokens", status: "fail", detail: "not signed in", fix: "run `codex-proxy login`" });
     return false;
@@ -129,7 +129,7 @@ function checkStore(ctx: CommandContext, add: (c: Check) => void): boolean {
   else add({ name: "Token file", status: "ok", detail: `${path} (mode 600)` });
   let auth;
   try {
-    auth = ctx.store.read();
+    auth = ctx.core.store.read();
   } catch (error) {
     add({ name: "Tokens", status: "fail", detail: errorMessage(error), fix: "run `codex-proxy login`" });
     return false;

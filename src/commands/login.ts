@@ -28,26 +28,26 @@ export async function run(options: LoginOptions, globals: GlobalOptions): Promis
     const method = await chooseMethod(ctx, options);
     let auth: StoredAuth;
     if (method === "import") {
-      auth = importFromCodex(ctx, typeof options.import === "string" ? options.import : defaultCodexAuthPath());
+      auth = importFromCodex({ store: ctx.core.store, ui: ctx.ui }, typeof options.import === "string" ? options.import : defaultCodexAuthPath());
     } else {
       const limitMs = explicitTimeout ?? (method === "device" ? DEVICE_CODE_LIFETIME_MS : 5 * 60_000);
       auth = await withTimeout(limitMs, method, (signal) => {
-        const loginCtx: LoginContext = { oauth: ctx.oauth, store: ctx.store, ui: ctx.ui, signal, timeoutMs: limitMs };
+        const loginCtx: LoginContext = { oauth: ctx.core.oauth, store: ctx.core.store, ui: ctx.ui, signal, timeoutMs: limitMs };
         return method === "device"
           ? loginWithDevice(loginCtx)
           : loginWithBrowser(loginCtx, { openBrowser: options.browser, allowPaste: ctx.ui.interactive });
       });
     }
-    const summary = describeLogin(auth, ctx.store.path);
+    const summary = describeLogin(auth, ctx.core.store.path);
     const replaced = before && !sameAccount(before, summary) ? before : undefined;
     // the previous account's usage figures and model list are not this one's; without a login they are nobody's
-    if (replaced || !before) ctx.forgetAccountData();
+    if (replaced || !before) ctx.core.forgetAccountData();
     const replacing = replaced ? ` (replacing ${replaced.email ?? replaced.accountId ?? "the previous account"})` : "";
     ctx.ui.result(
       `✔ Signed in as ${summary.email ?? "(no email in the token)"} (ChatGPT ${summary.planName})${replacing}\n` +
         formatRows([
           ["account", summary.accountId ?? "unknown"],
-          ["tokens", ctx.store.path],
+          ["tokens", ctx.core.store.path],
         ]),
       replaced ? { ...summary, replaced: { email: replaced.email, accountId: replaced.accountId } } : summary,
     );
@@ -59,8 +59,8 @@ export async function run(options: LoginOptions, globals: GlobalOptions): Promis
 /** The login a new one may replace; a corrupt or missing store has none. */
 function storedLogin(ctx: CommandContext): LoginSummary | undefined {
   try {
-    const auth = ctx.store.read();
-    return auth && describeLogin(auth, ctx.store.path);
+    const auth = ctx.core.store.read();
+    return auth && describeLogin(auth, ctx.core.store.path);
   } catch {
     return undefined;
   }

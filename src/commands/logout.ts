@@ -10,12 +10,12 @@ export async function run(options: LogoutOptions, globals: GlobalOptions): Promi
   const ctx = new CommandContext(globals);
   let who = "the stored login";
   try {
-    const auth = ctx.store.read();
+    const auth = ctx.core.store.read();
     if (!auth) {
-      if (ctx.ui.json) ctx.ui.result("", { signedOut: false, store: ctx.store.path });
+      if (ctx.ui.json) ctx.ui.result("", { signedOut: false, store: ctx.core.store.path });
       throw new CliError("Not signed in: there is nothing to log out.");
     }
-    who = describeLogin(auth, ctx.store.path).email ?? who;
+    who = describeLogin(auth, ctx.core.store.path).email ?? who;
   } catch (error) {
     // a corrupt store can still be removed
     if (error instanceof CliError && error.name !== "StoreCorruptError") throw error;
@@ -32,8 +32,8 @@ export async function run(options: LogoutOptions, globals: GlobalOptions): Promi
     });
     if (!ok) throw new CliError("Logout cancelled; nothing was removed.");
   }
-  ctx.store.delete();
+  ctx.core.store.delete();
   // usage figures and the model list belong to this account: the next one must not show them
-  const removed = [ctx.store.path, ...ctx.forgetAccountData()];
-  ctx.ui.result(`✔ Signed out ${who}: removed ${removed.join(", ")}`, { signedOut: true, store: ctx.store.path, removed });
+  const removed = [ctx.core.store.path, ...ctx.core.forgetAccountData()];
+  ctx.ui.result(`✔ Signed out ${who}: removed ${removed.join(", ")}`, { signedOut: true, store: ctx.core.store.path, removed });
 }

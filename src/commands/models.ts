@@ -17,7 +17,7 @@ export async function run(options: ModelsOptions, globals: GlobalOptions): Promi
     // a backend that accepts and never answers must not leave a blank screen
     const limit = timeLimitSignal(limitMs, () => new UpstreamError("timeout", `the Codex backend did not answer within ${formatDuration(limitMs)}`));
     const spinner = await ctx.ui.spinner("Asking the Codex backend for the model list…", { logElsewhere: false });
-    const snapshot = await ctx.catalog.get({ refresh: options.refresh, signal: limit.signal }).finally(() => {
+    const snapshot = await ctx.core.catalog.get({ refresh: options.refresh, signal: limit.signal }).finally(() => {
       limit.clear();
       spinner.stop();
     });

@@ -4,7 +4,7 @@ import { CliError } from "../errors.js";
 import { parseDuration } from "../format.js";
 import { registerSecret } from "../redact.js";
 import { createApp } from "../server/app.js";
-import type { ServeOptions } from "../server/context.js";
+import { serveOptions, type ServeOptions } from "../server/context.js";
 import { isLoopback, startServer } from "../server/listen.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 
@@ -67,23 +67,9 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
   const graceMs = parseDuration(flags.shutdownTimeout ?? "10s", "--shutdown-timeout");
   // API keys are secrets: keep them out of every log line
   for (const key of config.apiKeys) registerSecret(key);
-  const options: ServeOptions = {
-    port: config.port,
-    host: config.host,
-    apiKeys: config.apiKeys,
-    corsOrigins: config.corsOrigins,
-    allowedHosts: config.allowedHosts,
-    reasoningEffort: config.reasoningEffort,
-    reasoningSummary: config.reasoningSummary,
-    reasoningFormat: config.reasoningFormat,
-    defaultModel: config.defaultModel,
-    claudeModel: config.claudeModel,
-    serviceTier: config.serviceTier,
-    webSearch: config.webSearch,
-    bodyLimit: parseSize(flags.bodyLimit ?? "50mb"),
-  };
+  const options = serveOptions(config, parseSize(flags.bodyLimit ?? "50mb"));
 
-  const { usage, upstream, catalog } = ctx;
+  const { usage, upstream, catalog } = ctx.core;
   const shutdown = new AbortController();
   // every in-flight request listens to it (and stops listening when it ends): no limit, and no leak warning
   setMaxListeners(0, shutdown.signal);
@@ -91,7 +77,7 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
   const server = await startServer(app, config.host, config.port);
 
   try {
-    ctx.store.read() ?? logger.warn("Not signed in: requests will fail with 401 until you run `codex-proxy login` (no restart needed).");
+    ctx.core.store.read() ?? logger.warn("Not signed in: requests will fail with 401 until you run `codex-proxy login` (no restart needed).");
   } catch (error) {
     logger.warn((error as Error).message);
   }

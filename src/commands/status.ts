@@ -18,15 +18,15 @@ export async function run(options: StatusOptions, globals: GlobalOptions): Promi
   const ctx = new CommandContext(globals);
   const limitMs = parseDuration(options.timeout ?? "10s", "--timeout");
   try {
-    if (options.refresh && ctx.store.read()) {
+    if (options.refresh && ctx.core.store.read()) {
       const spinner = await ctx.ui.spinner("Asking the Codex backend for the usage limits…", { logElsewhere: false });
       // a backend or issuer that accepts and never answers must not leave a blank screen
       let late: Error | undefined;
       const warn = (error: unknown) => ctx.logger.warn(`Could not update the usage limits: ${errorMessage(error)}`);
       await withTimeLimit(
         async (signal) => {
-          await untilAborted(ctx.tokens.getAccessToken(), signal);
-          await ctx.upstream.listModels(signal).catch((error) => signal.aborted || warn(error));
+          await untilAborted(ctx.core.tokens.getAccessToken(), signal);
+          await ctx.core.upstream.listModels(signal).catch((error) => signal.aborted || warn(error));
         },
         limitMs,
         () => (late = new UpstreamError("timeout", `no answer within ${formatDuration(limitMs)}`)),
@@ -40,19 +40,19 @@ export async function run(options: StatusOptions, globals: GlobalOptions): Promi
   } finally {
     await ctx.close();
   }
-  const auth = ctx.store.read();
+  const auth = ctx.core.store.read();
   if (!auth) {
-    if (ctx.ui.json) ctx.ui.result("", { signedIn: false, store: ctx.store.path });
+    if (ctx.ui.json) ctx.ui.result("", { signedIn: false, store: ctx.core.store.path });
     throw new NotSignedInError();
   }
   const now = Date.now();
-  const s = describeLogin(auth, ctx.store.path, now);
+  const s = describeLogin(auth, ctx.core.store.path, now);
   const expiry = s.accessTokenExpiresAt
     ? `${s.accessTokenExpired ? "expired" : "expires"} ${formatLocalTime(Date.parse(s.accessTokenExpiresAt))} (${formatRelative(Date.parse(s.accessTokenExpiresAt), now)})` +
       (s.accessTokenExpired ? ", refreshed on next use" : "")
     : "no expiry in the token";
   const lastRefresh = Date.parse(s.lastRefresh);
-  const usage = ctx.usage.latest ?? ctx.usage.read();
+  const usage = ctx.core.usage.latest ?? ctx.core.usage.read();
   ctx.ui.result(
     `Signed in as ${s.email ?? "(no email in the token)"}\n` +
       formatRows([

@@ -14,6 +14,25 @@ export type ServeOptions = Pick<
   bodyLimit: number;
 };
 
+/** The server settings of a resolved config; `bodyLimit` in bytes @default 50 MB */
+export function serveOptions(config: Config, bodyLimit = 50 * 1024 ** 2): ServeOptions {
+  return {
+    port: config.port,
+    host: config.host,
+    apiKeys: config.apiKeys,
+    corsOrigins: config.corsOrigins,
+    allowedHosts: config.allowedHosts,
+    reasoningEffort: config.reasoningEffort,
+    reasoningSummary: config.reasoningSummary,
+    reasoningFormat: config.reasoningFormat,
+    defaultModel: config.defaultModel,
+    claudeModel: config.claudeModel,
+    serviceTier: config.serviceTier,
+    webSearch: config.webSearch,
+    bodyLimit,
+  };
+}
+
 /** Everything a route needs; built once per server, no module-level state. */
 export interface ServerContext {
   options: ServeOptions;

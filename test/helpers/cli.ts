@@ -39,7 +39,12 @@ export interface CliRun {
 }
 
 export function startCli(args: string[], env: NodeJS.ProcessEnv): CliRun {
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
+  return startNode(BIN, args, env);
+}
+
+/** Run a Node script (the CLI, or a program using the package) and watch its output. */
+export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): CliRun {
+  const child = spawn(process.execPath, [script, ...args], { env, cwd, stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let err = "";
   const listeners = new Set<() => void>();
