@@ -1,6 +1,5 @@
-import { STATUS_CODES, ServerResponse, type IncomingMessage, type Server } from "node:http";
+import { STATUS_CODES, ServerResponse, createServer, type IncomingMessage, type Server } from "node:http";
 import { toNodeHandler } from "h3/node";
-import { listen, type Listener } from "listhen";
 import type { H3 } from "h3";
 import { CliError } from "../errors.js";
 import { describePortOwner } from "../auth/port-owner.js";
@@ -31,29 +30,22 @@ function writeHeadWithReason(this: ServerResponse, status: number, ...rest: unkn
 
 /** Listen on exactly `host:port` (a busy port is an error, never a silent move to another port). */
 export async function startServer(app: H3, host: string, port: number): Promise<RunningServer> {
-  let listener: Listener;
   const handle = toNodeHandler(app);
+  // plain node:http (no listhen, whose port finder, URL printer and per-request shutdown tracking cost start time)
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead = writeHeadWithReason as ServerResponse["writeHead"];
+    return handle(req, res);
+  });
   try {
-    listener = await listen(
-      (req: IncomingMessage, res: ServerResponse) => {
-        res.writeHead = writeHeadWithReason as ServerResponse["writeHead"];
-        return handle(req, res);
-      },
-      {
-      // an empty range turns off get-port-please's silent fallback to another port
-      port: port === 0 ? 0 : { port, alternativePortRange: [] as unknown as [number, number], random: false },
-      hostname: host,
-      public: !isLoopback(host),
-      showURL: false,
-      open: false,
-      qr: false,
-      tunnel: false,
-      clipboard: false,
-      autoClose: false,
-      },
-    );
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
   } catch (error) {
-    if (/available port|EADDRINUSE/i.test(String((error as Error).message ?? error))) {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       const owner = await describePortOwner(port);
       throw new CliError(
         `Port ${port} on ${host} is in use${owner ? ` by ${owner}` : ""}. ` +
@@ -62,7 +54,6 @@ export async function startServer(app: H3, host: string, port: number): Promise<
     }
     throw error;
   }
-  const server = listener.server as Server;
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   const urlHost = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
@@ -71,14 +62,15 @@ export async function startServer(app: H3, host: string, port: number): Promise<
     port: actualPort,
     server,
     async close(graceMs, abortInFlight) {
-      const closing = listener.close();
+      // Node's close() drops idle kept-alive connections, and each busy one once its answer ends
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const timer = setTimeout(() => {
         abortInFlight();
         // the aborted streams end with an error frame; then nothing may hold the process
         setTimeout(() => server.closeAllConnections(), 250).unref();
       }, graceMs);
       try {
-        await closing;
+        await closed;
       } finally {
         clearTimeout(timer);
       }
