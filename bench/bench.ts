@@ -9,10 +9,12 @@ import { createInterface } from "node:readline";
 import { Agent, request } from "undici";
 import { ChatStreamTranslator } from "../src/translate/openai-chat/stream.js";
 import { closedLoop, encodeRequest, type Timing } from "./load.js";
+import { coldStart, firstByte, rssAfterWaves } from "./light.js";
 import { responseSteps } from "../test/fake-backend/events.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const BIN = join(ROOT, "bin/codex-proxy.js");
+// BENCH_BIN: another build's bin (e.g. an older commit's), to measure before and after on one machine
+const BIN = process.env.BENCH_BIN ? resolve(process.env.BENCH_BIN) : join(ROOT, "bin/codex-proxy.js");
 
 const quick = process.argv.includes("--quick");
 const agent = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 30_000, bodyTimeout: 0, headersTimeout: 0 });
@@ -94,6 +96,11 @@ for (const width of [1, 16, 256]) {
       row(`${metric} p${p} @${width}`, `direct ${ms(d)}`, `proxy ${ms(x)}`, `added ${ms(x - d)}`, `ratio ${ratio(x, d)}`);
     }
   }
+}
+
+// ---------- 1a. one short stream at a time: a node:http client beside the raw-socket one ----------
+{
+  for (const cells of await firstByte(call("direct", "Say something short"), call("proxy", "Say something short"), quick ? 200 : 1000)) row(...cells);
 }
 
 // ---------- 1b. 16 concurrent streams paced like a model's output (50 ms between events) ----------
@@ -186,6 +193,11 @@ for (const width of [1, 16, 256]) {
   const version = median([BIN, "--version"]);
   const help = median([BIN, "--help"]);
   row("CLI cold start", `node -e 0 ${ms(node)}`, `--version ${ms(version)} (${ratio(version, node)})`, `--help ${ms(help)} (${ratio(help, node)})`);
+  const start = await coldStart(BIN, env, quick ? 5 : 11);
+  row(...start.start);
+  row(...start.rss);
+  const short = (url: string) => ({ ...call("proxy", "Say something short"), url: `${url}/v1/chat/completions` });
+  row(...(await rssAfterWaves(BIN, env, short, 64, quick ? 3 : 5)));
 }
 
 // ---------- 6. the translation core alone ----------

@@ -1,4 +1,5 @@
-import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
+import { Agent, EnvHttpProxyAgent, request } from "./undici.js";
 import { withDeadline } from "./deadline.js";
 import { errorMessage } from "./errors.js";
 

@@ -1,4 +1,4 @@
-import { createConsola, LogLevels, type ConsolaInstance, type ConsolaReporter } from "consola";
+import { LogLevels, type ConsolaInstance, type ConsolaReporter } from "consola/basic";
 import { redactValue } from "./redact.js";
 
 export type Logger = ConsolaInstance;
@@ -10,6 +10,10 @@ export interface LoggerOptions {
   quiet?: boolean;
 }
 
+// the fancy reporter (and what it loads, ~4 MiB) only for a person at a terminal; a daemon's log is plain lines
+const fancy = Boolean(process.stderr.isTTY) && !process.env.CI;
+const { createConsola } = fancy ? await import("consola") : await import("consola/basic");
+
 /** Logs go to stderr (stdout is for results and `--json`), every argument redacted. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.quiet ? LogLevels.warn : options.verbose ? LogLevels.debug : LogLevels.info;
@@ -17,7 +21,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level,
     stdout: process.stderr,
     stderr: process.stderr,
-    fancy: Boolean(process.stderr.isTTY) && !process.env.CI,
+    fancy,
     formatOptions: { date: Boolean(options.verbose) },
   });
   const reporters = logger.options.reporters.map(

@@ -1,6 +1,5 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import Conf from "conf";
 import { tempPrefix, writeFileAtomic } from "../atomic-write.js";
 import { CliError, errorMessage } from "../errors.js";
 import { registerSecret } from "../redact.js";
@@ -21,21 +20,25 @@ export interface StoredAuth {
   method: LoginMethod;
 }
 
-const TOKEN = { type: "string", minLength: 1 } as const;
-const SCHEMA = {
-  tokens: {
-    type: "object",
-    required: ["id_token", "access_token", "refresh_token"],
-    properties: {
-      id_token: TOKEN,
-      access_token: TOKEN,
-      refresh_token: TOKEN,
-      account_id: { type: ["string", "null"] },
-    },
-  },
-  last_refresh: { type: "string", format: "date-time" },
-  method: { enum: ["browser", "device", "import", "paste"] },
-} as const;
+const METHODS: readonly string[] = ["browser", "device", "import", "paste"] satisfies LoginMethod[];
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/** What is wrong with the parsed file, or undefined (a hand-written check: a schema validator costs ~150 ms of start). */
+function schemaProblem(data: unknown): string | undefined {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return "must be an object";
+  const { tokens, last_refresh: lastRefresh, method } = data as Record<string, unknown>;
+  if (tokens !== undefined) {
+    if (typeof tokens !== "object" || tokens === null || Array.isArray(tokens)) return "tokens must be an object";
+    const t = tokens as Record<string, unknown>;
+    for (const key of ["id_token", "access_token", "refresh_token"]) {
+      if (typeof t[key] !== "string" || !(t[key] as string).length) return `tokens.${key} must be a non-empty string`;
+    }
+    if (t.account_id !== undefined && t.account_id !== null && typeof t.account_id !== "string") return "tokens.account_id must be a string or null";
+  }
+  if (lastRefresh !== undefined && (typeof lastRefresh !== "string" || !RFC3339.test(lastRefresh))) return "last_refresh must be an RFC 3339 date-time";
+  if (method !== undefined && !METHODS.includes(method as string)) return `method must be one of ${METHODS.join(", ")}`;
+  return undefined;
+}
 
 /** The corrupt store names the file and the way out; nothing is wiped behind the user's back. */
 export class StoreCorruptError extends CliError {
@@ -51,7 +54,6 @@ export class StoreCorruptError extends CliError {
 /** Tokens on disk: file 0600, directory 0700, atomic writes, schema-checked on every read. */
 export class TokenStore {
   readonly path: string;
-  #conf?: Conf<Partial<StoredAuth>>;
 
   constructor(readonly dir: string) {
     this.path = join(dir, "auth.json");
@@ -62,10 +64,12 @@ export class TokenStore {
     if (this.mtimeMs() === undefined) return undefined; // never create the directory just to read
     let data: Partial<StoredAuth>;
     try {
-      data = this.#open().store;
+      data = JSON.parse(readFileSync(this.path, "utf8")) as Partial<StoredAuth>;
     } catch (error) {
       throw new StoreCorruptError(this.path, describeReadError(error));
     }
+    const problem = schemaProblem(data);
+    if (problem) throw new StoreCorruptError(this.path, `unexpected content: ${problem}`);
     if (!data.tokens) return undefined;
     const auth = {
       tokens: { ...data.tokens, account_id: data.tokens.account_id ?? null },
@@ -80,7 +84,7 @@ export class TokenStore {
     registerSecret(auth.tokens.refresh_token);
     this.#ensureDir();
     try {
-      // a fsynced temp file renamed into place (not conf's writer: its temp file is opened without `wx`)
+      // a fsynced temp file renamed into place (conf's writer opened its temp file without `wx`)
       writeFileAtomic(this.path, `${JSON.stringify(auth, null, "\t")}\n`);
       syncDir(this.dir); // and the rename itself survives a crash
     } catch (error) {
@@ -131,7 +135,6 @@ export class TokenStore {
   quarantine(): string {
     const aside = `${this.path}.corrupt-${Date.now()}`;
     renameSync(this.path, aside);
-    this.#conf = undefined;
     return aside;
   }
 
@@ -159,18 +162,6 @@ export class TokenStore {
   #ensureDir(): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     chmodSync(this.dir, 0o700);
-  }
-
-  #open(): Conf<Partial<StoredAuth>> {
-    this.#conf ??= new Conf<Partial<StoredAuth>>({
-      cwd: this.dir,
-      configName: "auth",
-      configFileMode: 0o600,
-      schema: SCHEMA as never,
-      clearInvalidConfig: false,
-      accessPropertiesByDotNotation: false,
-    });
-    return this.#conf;
   }
 }
 
@@ -217,6 +208,5 @@ function syncDir(dir: string): void {
 
 function describeReadError(error: unknown): string {
   if (error instanceof SyntaxError) return "not valid JSON";
-  const message = errorMessage(error);
-  return message.replace(/^Config schema violation: /, "unexpected content: ");
+  return errorMessage(error);
 }

@@ -1,9 +1,6 @@
-import { STATUS_CODES, ServerResponse, type IncomingMessage, type Server } from "node:http";
-import { createServer } from "node:net";
+import { STATUS_CODES, ServerResponse, createServer, type IncomingMessage, type Server } from "node:http";
 import { networkInterfaces } from "node:os";
 import { toNodeHandler } from "h3/node";
-import { isLoopbackAddress as isLoopback } from "./guard.js";
-import { listen, type Listener } from "listhen";
 import type { H3 } from "h3";
 import { CliError } from "../errors.js";
 import { describePortOwner } from "../auth/port-owner.js";
@@ -33,39 +30,31 @@ function writeHeadWithReason(this: ServerResponse, status: number, ...rest: unkn
 
 /** Listen on exactly `host:port` (a busy port is an error, never a silent move to another port). */
 export async function startServer(app: H3, host: string, port: number): Promise<RunningServer> {
-  await assertBindableHost(host);
-  let listener: Listener;
   const handle = toNodeHandler(app);
+  // plain node:http (no listhen, whose port finder, URL printer and per-request shutdown tracking cost start time)
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead = writeHeadWithReason as ServerResponse["writeHead"];
+    return handle(req, res);
+  });
   try {
-    listener = await listen(
-      (req: IncomingMessage, res: ServerResponse) => {
-        res.writeHead = writeHeadWithReason as ServerResponse["writeHead"];
-        return handle(req, res);
-      },
-      {
-      // an empty range turns off get-port-please's silent fallback to another port
-      port: port === 0 ? 0 : { port, alternativePortRange: [] as unknown as [number, number], random: false },
-      hostname: host,
-      public: !isLoopback(host),
-      showURL: false,
-      open: false,
-      qr: false,
-      tunnel: false,
-      clipboard: false,
-      autoClose: false,
-      },
-    );
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
   } catch (error) {
-    if (/available port|EADDRINUSE/i.test(String((error as Error).message ?? error))) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") {
       const owner = await describePortOwner(port);
       throw new CliError(
         `Port ${port} on ${host} is in use${owner ? ` by ${owner}` : ""}. ` +
           `If codex-proxy already runs there, \`curl http://${host}:${port}/health\` answers; otherwise pick another port with --port.`,
       );
     }
-    throw error;
+    throw bindError(host, code) ?? error;
   }
-  const server = listener.server as Server;
   const address = server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   const urlHost = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
@@ -74,14 +63,15 @@ export async function startServer(app: H3, host: string, port: number): Promise<
     port: actualPort,
     server,
     async close(graceMs, abortInFlight) {
-      const closing = listener.close();
+      // Node's close() drops idle kept-alive connections, and each busy one once its answer ends
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const timer = setTimeout(() => {
         abortInFlight();
         // the aborted streams end with an error frame; then nothing may hold the process
         setTimeout(() => server.closeAllConnections(), 250).unref();
       }, graceMs);
       try {
-        await closing;
+        await closed;
       } finally {
         clearTimeout(timer);
       }
@@ -89,23 +79,14 @@ export async function startServer(app: H3, host: string, port: number): Promise<
   };
 }
 
-/**
- * A host this machine cannot bind is a usage error that says so: listhen reports every bind failure as
- * "no available port". A bind to port 0 asks the OS itself, which also resolves a host name.
- */
-async function assertBindableHost(host: string): Promise<void> {
-  const code = await new Promise<string | undefined>((resolve) => {
-    const probe = createServer();
-    probe.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "unknown"));
-    probe.listen(0, host, () => probe.close(() => resolve(undefined)));
-  });
-  if (!code || code === "EADDRINUSE" || code === "EACCES") return;
+/** A host this machine cannot bind is a usage error that says so (not "port in use"). */
+function bindError(host: string, code: string | undefined): CliError | undefined {
   const local = Object.values(networkInterfaces())
     .flat()
     .map((i) => i?.address)
     .filter((a): a is string => Boolean(a));
   const hint = `Use 127.0.0.1 (this machine only), 0.0.0.0 (every interface, with an API key) or an address of this machine: ${local.join(", ")}.`;
-  if (code === "EADDRNOTAVAIL" || code === "EAFNOSUPPORT") throw new CliError(`Cannot listen on ${host}: it is not an address of this machine. ${hint}`, 2);
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME") throw new CliError(`Cannot listen on ${host}: it is not an IP address, nor a host name this machine can resolve. ${hint}`, 2);
-  throw new CliError(`Cannot listen on ${host} (${code}). ${hint}`, 2);
+  if (code === "EADDRNOTAVAIL" || code === "EAFNOSUPPORT") return new CliError(`Cannot listen on ${host}: it is not an address of this machine. ${hint}`, 2);
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME") return new CliError(`Cannot listen on ${host}: it is not an IP address, nor a host name this machine can resolve. ${hint}`, 2);
+  return undefined;
 }

@@ -1,6 +1,7 @@
 import { arch, release, type as osType } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
+import { request } from "../undici.js";
 import pkg from "../../package.json" with { type: "json" };
 import { CliError, NotSignedInError, ReloginRequiredError, errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";

@@ -55,6 +55,27 @@ describe("TokenStore", () => {
     expect(() => new TokenStore(store.dir).read()).toThrow(/corrupt .*unexpected content/);
   });
 
+  it.each([
+    ["a list", []],
+    ["an empty token", { ...auth, tokens: { ...auth.tokens, access_token: "" } }],
+    ["a missing token", { ...auth, tokens: { id_token: "a", access_token: "b" } }],
+    ["a numeric account", { ...auth, tokens: { ...auth.tokens, account_id: 7 } }],
+    ["a refresh time that is no date-time", { ...auth, last_refresh: "yesterday" }],
+    ["an unknown method", { ...auth, method: "carrier pigeon" }],
+  ])("rejects %s, naming the field", (_, content) => {
+    const store = new TokenStore(tempDir());
+    store.write(auth);
+    writeFileSync(store.path, JSON.stringify(content));
+    expect(() => store.read()).toThrow(/corrupt \(unexpected content: /);
+  });
+
+  it("accepts what the Codex CLI writes (a null account, extra fields)", () => {
+    const store = new TokenStore(tempDir());
+    store.write(auth);
+    writeFileSync(store.path, JSON.stringify({ OPENAI_API_KEY: null, ...auth, tokens: { ...auth.tokens, account_id: null }, last_refresh: "2026-11-21T10:00:00.123456789Z" }));
+    expect(store.read()!.tokens.account_id).toBeNull();
+  });
+
   it("quarantines a corrupt file instead of deleting it", () => {
     const store = new TokenStore(tempDir());
     store.write(auth);

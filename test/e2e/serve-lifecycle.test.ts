@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -220,6 +220,29 @@ describe("graceful shutdown", () => {
     }
     expect(body).toContain("data: [DONE]");
     expect(await exit).toBe(0);
+  });
+
+  it("a kept-alive connection does not hold the exit: idle ones close at once, busy ones when their answer ends", async () => {
+    // a grace far beyond the test's timeout: only closing the kept-alive connections can let serve exit in time
+    const serve = await startServe(fake, ["--shutdown-timeout", "10m"]);
+    const agent = new Agent({ keepAlive: true });
+    const post = (stream: boolean) =>
+      new Promise<IncomingMessage>((resolve, reject) =>
+        httpRequest(`${serve.url}/v1/chat/completions`, { method: "POST", agent, headers: { "content-type": "application/json" } }, resolve)
+          .on("error", reject)
+          .end(JSON.stringify({ model: "gpt-5.5", stream, messages: [{ role: "user", content: "x" }] })),
+      );
+    const idle = await post(false);
+    await new Promise((done) => idle.resume().on("end", done)); // this socket goes back to the pool, open
+    fake.codex.queue.push({ steps: responseSteps("gpt-5.5", { text: "a slow but complete answer", chunk: 3, delay: 40 }) });
+    const busy = await post(true);
+    busy.setEncoding("utf8");
+    const exit = serve.stop("SIGTERM");
+    let body = "";
+    for await (const chunk of busy) body += chunk;
+    expect(body).toContain("data: [DONE]");
+    expect(await exit).toBe(0);
+    agent.destroy();
   });
 
   it("aborts streams still open at the deadline with an error frame", async () => {
