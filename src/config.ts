@@ -3,8 +3,7 @@ import { join, resolve } from "node:path";
 import envPaths from "env-paths";
 import { CliError } from "./errors.js";
 import { parseDuration } from "./format.js";
-import { REASONING_FORMATS, REASONING_SUMMARIES, type ReasoningFormat } from "./translate/responses/types.js";
-import { KNOWN_EFFORTS } from "./translate/model-name.js";
+import { KNOWN_EFFORTS, REASONING_FORMATS, REASONING_SUMMARIES, type ReasoningFormat } from "./translate/reasoning-settings.js";
 import { CODEX_CLIENT_VERSION } from "./upstream/models.js";
 
 export const DEFAULT_AUTH_URL = "https://auth.openai.com";

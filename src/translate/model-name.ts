@@ -1,8 +1,6 @@
 import type { ModelInfo } from "./responses/types.js";
 import { InvalidRequestError } from "./errors.js";
-
-/** Every reasoning effort any Codex model has accepted. */
-export const KNOWN_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra"];
+import { KNOWN_EFFORTS } from "./reasoning-settings.js";
 
 export interface ResolvedModel {
   /** the slug sent upstream, suffix stripped */

@@ -1,6 +1,7 @@
 import { InvalidRequestError, expectType } from "../errors.js";
 import { buildResponsesRequest, type TranslateContext } from "../responses/build.js";
 import type { InputItem, ResponsesRequest } from "../responses/types.js";
+import { anthropicShowsThinking, effortForThinkingBudget } from "../reasoning.js";
 
 export interface AnthropicTranslation {
   request: ResponsesRequest;
@@ -15,15 +16,6 @@ export interface AnthropicTranslation {
 export function codexModelFor(name: unknown, ctx: TranslateContext): unknown {
   if (typeof name !== "string" || !/^claude/i.test(name)) return name;
   return ctx.defaults.claudeModel ?? ctx.defaults.model ?? ctx.models.find((m) => m.visible)?.slug ?? name;
-}
-
-/** A thinking budget → an effort, on Claude's usual scale. */
-function effortForBudget(budget: unknown): string | undefined {
-  if (typeof budget !== "number" || budget <= 0) return undefined;
-  if (budget < 4096) return "low";
-  if (budget < 16_384) return "medium";
-  if (budget < 32_768) return "high";
-  return "xhigh";
 }
 
 /**
@@ -56,7 +48,7 @@ export function messagesToResponses(body: unknown, ctx: TranslateContext): Anthr
 
   const thinking = (req.thinking && typeof req.thinking === "object" ? req.thinking : {}) as Record<string, unknown>;
   const outputConfig = (req.output_config && typeof req.output_config === "object" ? req.output_config : {}) as Record<string, unknown>;
-  const showThinking = thinking.type === "enabled" || (thinking.type === "adaptive" && thinking.display !== "omitted");
+  const showThinking = anthropicShowsThinking(thinking);
   const choice = (req.tool_choice && typeof req.tool_choice === "object" ? req.tool_choice : undefined) as Record<string, unknown> | undefined;
   const request = buildResponsesRequest(
     {
@@ -70,7 +62,7 @@ export function messagesToResponses(body: unknown, ctx: TranslateContext): Anthr
       parallelToolCalls: choice?.disable_parallel_tool_use === true ? false : undefined,
       effort: [
         { value: anthropicEffort(outputConfig.effort), param: "output_config.effort" },
-        { value: effortForBudget(thinking.budget_tokens), param: "thinking.budget_tokens" },
+        { value: effortForThinkingBudget(thinking.budget_tokens), param: "thinking.budget_tokens" },
       ],
       summary: showThinking ? undefined : "none",
     },

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ResponsesEvent, ResponsesUsage } from "../responses/types.js";
-import { REASONING_SEPARATOR, ReasoningParts } from "../reasoning.js";
+import { ReasoningParts, summaryText } from "../reasoning.js";
 
 export type AnthropicEvent = { type: string } & Record<string, unknown>;
 type StopReason = "end_turn" | "tool_use" | "max_tokens" | "refusal";
@@ -179,7 +179,7 @@ export class AnthropicStreamTranslator {
       this.#close(out);
     } else if (item.type === "reasoning" && this.thinking) {
       if (this.#open?.kind !== "thinking" || this.#open.key !== key) {
-        const text = ((item.summary as Record<string, unknown>[] | undefined) ?? []).map((s) => String(s.text ?? "")).join(REASONING_SEPARATOR);
+        const text = summaryText(item);
         if (!text) return;
         this.#ensure("thinking", key, out);
         out.push(this.#delta({ type: "thinking_delta", thinking: text }));

@@ -1,6 +1,7 @@
 import { InvalidRequestError, expectType } from "../errors.js";
 import type { TranslateContext } from "../responses/build.js";
 import { chatToResponses, type ChatTranslation } from "../openai-chat/request.js";
+import { ollamaThinkOptions } from "../reasoning.js";
 
 /** Ollama model names may carry a tag; the only tag we have is `latest`. */
 export function stripOllamaTag(name: unknown): unknown {
@@ -24,14 +25,6 @@ export interface OllamaTranslation extends ChatTranslation {
   model: string;
 }
 
-/** `think`: true shows reasoning in `thinking`; a level also sets the effort; false or absent hides it. */
-function thinkOptions(think: unknown): { reasoning_format: string; reasoning_effort?: string } {
-  if (think === true) return { reasoning_format: "reasoning_content" };
-  if (typeof think === "string" && think) return { reasoning_format: "reasoning_content", reasoning_effort: think };
-  if (think === false || think === undefined || think === null) return { reasoning_format: "none" };
-  throw new InvalidRequestError("`think` must be true, false, or an effort such as \"high\"", "think", "invalid_value");
-}
-
 function formatOption(format: unknown): Record<string, unknown> | undefined {
   if (format === undefined || format === null || format === "") return undefined;
   if (format === "json") return { type: "json_object" };
@@ -43,7 +36,7 @@ function common(req: Record<string, unknown>) {
   if (req.stream !== undefined && req.stream !== null) expectType(req.stream, "boolean", "stream");
   return {
     model: stripOllamaTag(req.model),
-    ...thinkOptions(req.think),
+    ...ollamaThinkOptions(req.think),
     response_format: formatOption(req.format),
     tools: req.tools,
     // options (temperature, num_ctx, …) and keep_alive have no meaning for the backend: accepted, unused

@@ -1,8 +1,8 @@
 import { InvalidRequestError, expectType } from "../errors.js";
 import { buildResponsesRequest, type TranslateContext } from "../responses/build.js";
-import type { InputItem, ReasoningFormat, ResponsesRequest } from "../responses/types.js";
-import { REASONING_FORMATS } from "../responses/types.js";
-import { stripThinkBlocks } from "../reasoning.js";
+import type { InputItem, ResponsesRequest } from "../responses/types.js";
+import type { ReasoningFormat } from "../reasoning-settings.js";
+import { pickReasoningFormat, stripThinkBlocks } from "../reasoning.js";
 import { chatToolChoice, chatTools, chatWebSearch, legacyFunctionChoice } from "./tools.js";
 
 export interface ChatTranslation {
@@ -29,7 +29,7 @@ export function chatToResponses(body: unknown, ctx: TranslateContext, formatOver
   }
   const textFormat = responseFormat(req.response_format);
   // `<think>…</think>{json}` does not parse: a JSON answer shows its reasoning beside the content, never in it
-  const asked = pickFormat(req.reasoning_format ?? formatOverride, ctx.defaults.format);
+  const asked = pickReasoningFormat(req.reasoning_format ?? formatOverride, ctx.defaults.format);
   const reasoningFormat = textFormat && asked === "think-tags" ? "reasoning_content" : asked;
 
   const instructions: string[] = [];
@@ -102,12 +102,6 @@ export function chatToResponses(body: unknown, ctx: TranslateContext, formatOver
   );
   const streamOptions = req.stream_options && typeof req.stream_options === "object" ? (req.stream_options as Record<string, unknown>) : {};
   return { request, stream: req.stream === true, includeUsage: streamOptions.include_usage === true, reasoningFormat };
-}
-
-export function pickFormat(value: unknown, fallback: ReasoningFormat): ReasoningFormat {
-  if (value === undefined || value === null || value === "") return fallback;
-  if (typeof value === "string" && (REASONING_FORMATS as readonly string[]).includes(value)) return value as ReasoningFormat;
-  throw new InvalidRequestError(`\`reasoning_format\` must be one of ${REASONING_FORMATS.join(", ")}`, "reasoning_format", "invalid_value");
 }
 
 /** Text of a string or an array of text parts. */

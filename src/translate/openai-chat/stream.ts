@@ -1,6 +1,7 @@
-import type { ReasoningFormat, ResponsesEvent, ResponsesUsage } from "../responses/types.js";
+import type { ResponsesEvent, ResponsesUsage } from "../responses/types.js";
+import type { ReasoningFormat } from "../reasoning-settings.js";
 import { toChatUsage, type ChatUsage } from "../usage.js";
-import { REASONING_SEPARATOR, ReasoningParts, THINK_CLOSE, THINK_OPEN } from "../reasoning.js";
+import { ReasoningParts, ThinkTags } from "../reasoning.js";
 
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
 
@@ -61,9 +62,9 @@ interface CallState {
 export class ChatStreamTranslator {
   readonly #o: ChatStreamOptions;
   #started = false;
-  #thinkOpen = false;
   #contentSent = false;
   #parts = new ReasoningParts();
+  #thinkTags = new ThinkTags();
   #calls = new Map<string, CallState>();
   #textItems = new Set<string>();
   #reasoningItems = new Set<string>();
@@ -151,18 +152,13 @@ export class ChatStreamTranslator {
       out.push(this.#chunk({ reasoning_content: this.#parts.before(key) + text }));
       return;
     }
-    // reasoning after text (several reasoning items in one answer) is a block of its own, where it happened
-    if (!this.#thinkOpen) this.#parts.reset();
-    const open = this.#thinkOpen ? "" : (this.#contentSent ? REASONING_SEPARATOR : "") + THINK_OPEN;
-    this.#thinkOpen = true;
+    out.push(this.#chunk({ content: this.#thinkTags.write(text, key, this.#contentSent) }));
     this.#contentSent = true;
-    out.push(this.#chunk({ content: open + this.#parts.before(key) + text }));
   }
 
   #closeThink(out: ChatChunk[]): void {
-    if (!this.#thinkOpen) return;
-    this.#thinkOpen = false;
-    out.push(this.#chunk({ content: THINK_CLOSE }));
+    const close = this.#thinkTags.close();
+    if (close) out.push(this.#chunk({ content: close }));
   }
 
   #text(text: string, out: ChatChunk[], itemId?: string): void {

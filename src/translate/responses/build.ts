@@ -1,5 +1,6 @@
 import { hash } from "node:crypto";
-import type { ModelInfo, InputItem, ReasoningFormat, ResponsesRequest } from "./types.js";
+import type { ModelInfo, InputItem, ResponsesRequest } from "./types.js";
+import type { ReasoningFormat } from "../reasoning-settings.js";
 import { resolveEffort, resolveModel, resolveServiceTier } from "../model-name.js";
 import { InvalidRequestError } from "../errors.js";
 

@@ -22,10 +22,6 @@ export interface ResponsesRequest {
   [key: string]: unknown;
 }
 
-export type ReasoningFormat = "think-tags" | "reasoning_content" | "none";
-export const REASONING_FORMATS: readonly ReasoningFormat[] = ["think-tags", "reasoning_content", "none"];
-export const REASONING_SUMMARIES = ["auto", "concise", "detailed", "none"] as const;
-
 /** Response usage as the backend reports it in `response.completed`. */
 export interface ResponsesUsage {
   input_tokens?: number;
