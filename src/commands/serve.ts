@@ -81,10 +81,8 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
   } catch (error) {
     logger.warn((error as Error).message);
   }
-  printBanner(ctx, server.url, options);
-  void catalog.get(); // warm the model list in the background
-
-  await new Promise<void>((resolve) => {
+  // the signal handlers are in place before the banner says the server is up: a stop right after it is graceful
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info(`${signal}: finishing open requests (up to ${Math.round(graceMs / 1000)}s), then stopping`);
       // Ctrl-C ends with the shell's usual 130; a service manager's SIGTERM is a clean stop
@@ -97,6 +95,9 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
+  printBanner(ctx, server.url, options);
+  void catalog.get(); // warm the model list in the background
+  await stopped;
   await ctx.close();
   logger.info("Stopped");
 }
