@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../logger.js";
-import { NotSignedInError, ReloginRequiredError, errorMessage } from "../errors.js";
+import { errorMessage } from "../errors.js";
+import { NotSignedInError, ReloginRequiredError } from "./errors.js";
 import { readAccountClaims, readTimes } from "./jwt.js";
 import { OAuthError, PERMANENT_REFRESH_ERRORS, type OAuthClient, type TokenSet } from "./oauth.js";
 import { acquireLock } from "./file-lock.js";

@@ -1,7 +1,10 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { tempPrefix, writeFileAtomic } from "../atomic-write.js";
-import { CliError, errorMessage } from "../errors.js";
+import { errorMessage } from "../errors.js";
+import { StoreCorruptError, StoreWriteError } from "./errors.js";
+
+export { StoreCorruptError };
 import { registerSecret } from "../redact.js";
 
 export type LoginMethod = "browser" | "device" | "import" | "paste";
@@ -38,17 +41,6 @@ function schemaProblem(data: unknown): string | undefined {
   if (lastRefresh !== undefined && (typeof lastRefresh !== "string" || !RFC3339.test(lastRefresh))) return "last_refresh must be an RFC 3339 date-time";
   if (method !== undefined && !METHODS.includes(method as string)) return `method must be one of ${METHODS.join(", ")}`;
   return undefined;
-}
-
-/** The corrupt store names the file and the way out; nothing is wiped behind the user's back. */
-export class StoreCorruptError extends CliError {
-  override name = "StoreCorruptError";
-  constructor(
-    readonly path: string,
-    detail: string,
-  ) {
-    super(`The token store ${path} is corrupt (${detail}). Run \`codex-proxy login\` to replace it, or \`codex-proxy logout --yes\` to remove it.`);
-  }
 }
 
 /** Tokens on disk: file 0600, directory 0700, atomic writes, schema-checked on every read. */
@@ -88,7 +80,7 @@ export class TokenStore {
       writeFileAtomic(this.path, `${JSON.stringify(auth, null, "\t")}\n`);
       syncDir(this.dir); // and the rename itself survives a crash
     } catch (error) {
-      throw new CliError(`Cannot write the token store ${this.path}: ${describeReadError(error)}`);
+      throw new StoreWriteError(`Cannot write the token store ${this.path}: ${describeReadError(error)}`);
     }
   }
 

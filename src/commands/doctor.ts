@@ -1,7 +1,8 @@
 import { existsSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { withDeadline } from "../deadline.js";
-import { CliError, errorMessage } from "../errors.js";
+import { errorMessage } from "../errors.js";
+import { AuthError } from "../auth/errors.js";
 import { UpstreamError } from "../upstream/errors.js";
 import { formatDuration, formatRelative, parseDuration } from "../format.js";
 import { describeLogin } from "../auth/describe.js";
@@ -56,7 +57,7 @@ export async function run(options: DoctorOptions, globals: GlobalOptions): Promi
     if (error instanceof UpstreamError && error.extra.upstreamStatus && error.extra.upstreamStatus >= 500) return "the backend is failing on its side: try again in a few minutes";
     return networkFix(ctx.config.upstreamUrl);
   };
-  const refreshFix = (error: unknown) => (error instanceof CliError ? "run `codex-proxy login`" : networkFix(ctx.config.authUrl));
+  const refreshFix = (error: unknown) => (error instanceof AuthError ? `run \`${error.fix}\`` : networkFix(ctx.config.authUrl));
   try {
     add(checkNode());
     add(checkDir(ctx.config.configDir));

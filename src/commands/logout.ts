@@ -18,7 +18,7 @@ export async function run(options: LogoutOptions, globals: GlobalOptions): Promi
     who = describeLogin(auth, ctx.core.store.path).email ?? who;
   } catch (error) {
     // a corrupt store can still be removed
-    if (error instanceof CliError && error.name !== "StoreCorruptError") throw error;
+    if (error instanceof CliError) throw error;
   }
   if (!options.yes) {
     if (!ctx.ui.interactive || ctx.ui.json) {

@@ -1,4 +1,4 @@
-import { NotSignedInError } from "../errors.js";
+import { NotSignedInError } from "../auth/errors.js";
 import { formatDuration, formatLocalTime, formatRelative, formatRows, parseDuration } from "../format.js";
 import { untilAborted, withTimeLimit } from "../deadline.js";
 import { UpstreamError } from "../upstream/errors.js";

@@ -3,7 +3,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { request } from "../undici.js";
 import pkg from "../../package.json" with { type: "json" };
-import { CliError, NotSignedInError, ReloginRequiredError, errorMessage } from "../errors.js";
+import { errorMessage } from "../errors.js";
+import { AuthError } from "../auth/errors.js";
 import type { Logger } from "../logger.js";
 import type { AccessToken } from "../auth/token-manager.js";
 import { UpstreamError, usageLimitError } from "./errors.js";
@@ -126,10 +127,8 @@ export class UpstreamClient {
     try {
       return rejected === undefined ? await this.#o.tokens.getAccessToken() : await this.#o.tokens.refreshAfterUnauthorized(rejected);
     } catch (error) {
-      if (error instanceof NotSignedInError || error instanceof ReloginRequiredError) {
-        throw new UpstreamError("unauthorized", error.message);
-      }
-      if (error instanceof CliError) throw new UpstreamError("unauthorized", error.message);
+      // the owner must sign in (again): the client hears 401 with the way out
+      if (error instanceof AuthError) throw new UpstreamError("unauthorized", error.message);
       throw new UpstreamError("bad_gateway", errorMessage(error));
     }
   }

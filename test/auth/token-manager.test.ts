@@ -5,7 +5,7 @@ import { createDispatcher } from "../../src/http-client.js";
 import { OAuthClient } from "../../src/auth/oauth.js";
 import { TokenStore, type StoredAuth } from "../../src/auth/token-store.js";
 import { RefreshFailedError, TokenManager } from "../../src/auth/token-manager.js";
-import { NotSignedInError, ReloginRequiredError } from "../../src/errors.js";
+import { NotSignedInError, ReloginRequiredError } from "../../src/auth/errors.js";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { tempDir } from "../helpers/cli.js";
 

@@ -60,6 +60,22 @@ describe("tokens while serving", () => {
     }
   });
 
+  it("a corrupt token store is a 401 naming the file and the fix, not a 502", async () => {
+    const { configDir } = signedInConfigDir(fake);
+    const serve = await startServe(fake, [], { configDir });
+    try {
+      writeFileSync(join(configDir, "auth.json"), "{ not json");
+      const error = (await new OpenAI({ baseURL: `${serve.url}/v1`, apiKey: "x", maxRetries: 0 }).chat.completions
+        .create({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }] })
+        .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      expect(error.status).toBe(401);
+      expect(error.message).toContain(`The token store ${join(configDir, "auth.json")} is corrupt`);
+      expect(error.message).toContain("codex-proxy login");
+    } finally {
+      await serve.stop();
+    }
+  });
+
   it("starts without a login, and picks up a login made while it runs", async () => {
     const { configDir } = signedInConfigDir(fake);
     const store = join(configDir, "auth.json");
