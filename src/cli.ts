@@ -122,7 +122,7 @@ async function main(): Promise<number> {
       return error.exitCode === 0 ? 0 : 2;
     }
     const { errorMessage } = await import("./errors.js");
-    const { redact } = await import("./redact.js");
+    const { redact } = await import("./_utils/redact.js");
     const exitCode = (error as { exitCode?: unknown }).exitCode;
     process.stderr.write(`✖ ${redact(errorMessage(error))}\n`);
     if (program.opts().verbose && error instanceof Error && error.stack) process.stderr.write(`${redact(error.stack)}\n`);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import envPaths from "env-paths";
 import { CliError } from "./errors.js";
-import { parseDuration } from "./format.js";
+import { parseDuration } from "./_utils/format.js";
 import { KNOWN_EFFORTS, REASONING_FORMATS, REASONING_SUMMARIES, type ReasoningFormat } from "./translate/reasoning-settings.js";
 import { CODEX_CLIENT_VERSION } from "./upstream/models.js";
 

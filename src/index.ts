@@ -1,7 +1,7 @@
 // The programmatic API: the core the CLI's commands use, the HTTP app, and the pure translators.
 export { createCore, type Core, type CoreOptions } from "./core.js";
 export { loadConfig, type Config } from "./config.js";
-export { createLogger, type Logger, type LoggerOptions } from "./logger.js";
+export { createLogger, type Logger, type LoggerOptions } from "./_utils/logger.js";
 export { createApp } from "./server/app.js";
 export { serveOptions, type ServeOptions, type ServerContext } from "./server/context.js";
 export { startServer, type RunningServer } from "./server/listen.js";

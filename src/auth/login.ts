@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { CliError, errorMessage } from "../errors.js";
-import { formatDuration } from "../format.js";
-import { NetworkError } from "../http-client.js";
-import type { Ui } from "../ui.js";
+import { formatDuration } from "../_utils/format.js";
+import { NetworkError } from "../_utils/http-client.js";
+import type { Ui } from "../cli/ui.js";
 import { startCallbackServer } from "./callback-server.js";
 import { readAccountClaims } from "./jwt.js";
 import { CALLBACK_PORT, OAuthError, REDIRECT_URI, buildAuthorizeUrl, type OAuthClient, type TokenSet } from "./oauth.js";

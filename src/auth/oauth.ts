@@ -1,5 +1,5 @@
 import type { Dispatcher } from "undici";
-import { send, type HttpResponse } from "../http-client.js";
+import { send, type HttpResponse } from "../_utils/http-client.js";
 
 /** The Codex CLI's public OAuth client; the issuer only accepts its redirect URIs. */
 export const CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../_utils/logger.js";
 import { errorMessage } from "../errors.js";
 import { NotSignedInError, ReloginRequiredError } from "./errors.js";
 import { readAccountClaims, readTimes } from "./jwt.js";

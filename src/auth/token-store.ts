@@ -1,11 +1,11 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { tempPrefix, writeFileAtomic } from "../atomic-write.js";
+import { tempPrefix, writeFileAtomic } from "../_utils/atomic-write.js";
 import { errorMessage } from "../errors.js";
 import { StoreCorruptError, StoreWriteError } from "./errors.js";
 
 export { StoreCorruptError };
-import { registerSecret } from "../redact.js";
+import { registerSecret } from "../_utils/redact.js";
 
 export type LoginMethod = "browser" | "device" | "import" | "paste";
 

@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from "../config.js";
-import { createLogger, type Logger } from "../logger.js";
-import { Ui } from "../ui.js";
+import { createLogger, type Logger } from "../_utils/logger.js";
+import { Ui } from "../cli/ui.js";
 import { configDirProblem } from "../config-dir.js";
 import { CliError } from "../errors.js";
 import { createCore, type Core } from "../core.js";

@@ -1,10 +1,10 @@
 import { existsSync, statSync } from "node:fs";
 import { createServer } from "node:net";
-import { withDeadline } from "../deadline.js";
+import { withDeadline } from "../_utils/deadline.js";
 import { errorMessage } from "../errors.js";
 import { AuthError } from "../auth/errors.js";
 import { UpstreamError } from "../upstream/errors.js";
-import { formatDuration, formatRelative, parseDuration } from "../format.js";
+import { formatDuration, formatRelative, parseDuration } from "../_utils/format.js";
 import { describeLogin } from "../auth/describe.js";
 import { CALLBACK_PORT } from "../auth/oauth.js";
 import { describePortOwner } from "../auth/port-owner.js";

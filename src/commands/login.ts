@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { CliError } from "../errors.js";
-import { formatRows, parseDuration, formatDuration } from "../format.js";
+import { formatRows, parseDuration, formatDuration } from "../_utils/format.js";
 import { defaultCodexAuthPath } from "../auth/codex-import.js";
 import { describeLogin, sameAccount, type LoginSummary } from "../auth/describe.js";
 import { DEVICE_CODE_LIFETIME_MS, LoginTimeoutError, importFromCodex, loginCancelled, loginWithBrowser, loginWithDevice, type LoginContext } from "../auth/login.js";

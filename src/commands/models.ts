@@ -1,5 +1,5 @@
-import { timeLimitSignal } from "../deadline.js";
-import { formatDuration, formatRelative, parseDuration } from "../format.js";
+import { timeLimitSignal } from "../_utils/deadline.js";
+import { formatDuration, formatRelative, parseDuration } from "../_utils/format.js";
 import { UpstreamError } from "../upstream/errors.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 

@@ -1,8 +1,8 @@
 import pkg from "../../package.json" with { type: "json" };
 import { setMaxListeners } from "node:events";
 import { CliError } from "../errors.js";
-import { parseDuration } from "../format.js";
-import { registerSecret } from "../redact.js";
+import { parseDuration } from "../_utils/format.js";
+import { registerSecret } from "../_utils/redact.js";
 import { createApp } from "../server/app.js";
 import { serveOptions, type ServeOptions } from "../server/context.js";
 import { isLoopback, startServer } from "../server/listen.js";

@@ -1,9 +1,10 @@
 import { NotSignedInError } from "../auth/errors.js";
-import { formatDuration, formatLocalTime, formatRelative, formatRows, parseDuration } from "../format.js";
-import { untilAborted, withTimeLimit } from "../deadline.js";
+import { formatDuration, formatLocalTime, formatRelative, formatRows, parseDuration } from "../_utils/format.js";
+import { untilAborted, withTimeLimit } from "../_utils/deadline.js";
 import { UpstreamError } from "../upstream/errors.js";
 import { describeLogin } from "../auth/describe.js";
-import { formatUsage, usageJson } from "../usage-format.js";
+import { formatUsage } from "../cli/usage-format.js";
+import { usageJson } from "../upstream/rate-limits.js";
 import { errorMessage } from "../errors.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 

@@ -1,4 +1,4 @@
-import type { Logger } from "../logger.js";
+import type { Logger } from "../_utils/logger.js";
 import type { Config } from "../config.js";
 import type { TranslateContext } from "../translate/responses/build.js";
 import type { UpstreamClient } from "../upstream/client.js";

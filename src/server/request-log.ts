@@ -1,6 +1,6 @@
 import type { H3Event } from "h3";
 import { LogLevels } from "consola";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../_utils/logger.js";
 import type { ResponsesUsage } from "../translate/responses/types.js";
 import { nodeOf } from "./node.js";
 

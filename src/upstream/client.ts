@@ -5,7 +5,7 @@ import { request } from "../undici.js";
 import pkg from "../../package.json" with { type: "json" };
 import { errorMessage } from "../errors.js";
 import { AuthError } from "../auth/errors.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../_utils/logger.js";
 import type { AccessToken } from "../auth/token-manager.js";
 import { UpstreamError, usageLimitError } from "./errors.js";
 import { CODEX_CLIENT_VERSION, parseModelsResponse, type ModelInfo } from "./models.js";

@@ -1,4 +1,4 @@
-import { formatLocalTime, formatRelative } from "../format.js";
+import { formatLocalTime, formatRelative } from "../_utils/format.js";
 
 /** What went wrong, independent of any client format; each route family renders it in its own shape. */
 export type UpstreamErrorKind =

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
-import { writeFileAtomic } from "../atomic-write.js";
+import { writeFileAtomic } from "../_utils/atomic-write.js";
 import { errorMessage } from "../errors.js";
-import { untilAborted } from "../deadline.js";
-import type { Logger } from "../logger.js";
+import { untilAborted } from "../_utils/deadline.js";
+import type { Logger } from "../_utils/logger.js";
 import { BUNDLED_MODELS, type ModelInfo } from "./models.js";
 
 export interface CatalogSnapshot {

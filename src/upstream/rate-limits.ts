@@ -61,3 +61,25 @@ export function parseRateLimitHeaders(headers: Headers, now = Date.now()): RateL
     credits: hasCredits === null && unlimited === null && balance === null ? null : { hasCredits, unlimited, balance },
   };
 }
+
+/** "5-hour" for 300 minutes, "weekly" for 10080, else the length. */
+export function windowName(window: RateLimitWindow, fallback: string): string {
+  if (window.windowMinutes === 300) return "5-hour";
+  if (window.windowMinutes === 10_080) return "weekly";
+  if (!window.windowMinutes) return fallback;
+  return window.windowMinutes % 1440 === 0 ? `${window.windowMinutes / 1440}-day` : window.windowMinutes % 60 === 0 ? `${window.windowMinutes / 60}-hour` : `${window.windowMinutes}-minute`;
+}
+
+/** The JSON form used by `status --json` and `GET /v1/usage`. */
+export function usageJson(snapshot: RateLimitSnapshot | undefined) {
+  if (!snapshot) return null;
+  const win = (w: RateLimitWindow | null, fallback: string) =>
+    w && { name: windowName(w, fallback), usedPercent: w.usedPercent, windowMinutes: w.windowMinutes, resetsAt: w.resetsAt ? new Date(w.resetsAt).toISOString() : null };
+  return {
+    observedAt: new Date(snapshot.observedAt).toISOString(),
+    primary: win(snapshot.primary, "primary"),
+    secondary: win(snapshot.secondary, "secondary"),
+    planType: snapshot.planType,
+    credits: snapshot.credits,
+  };
+}

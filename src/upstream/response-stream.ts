@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Dispatcher } from "undici";
 import { errorMessage } from "../errors.js";
-import { formatDuration } from "../format.js";
+import { formatDuration } from "../_utils/format.js";
 import { UpstreamError } from "./errors.js";
 import { UpstreamEventParser, type UpstreamEvent } from "./sse.js";
 import type { ResponsesUsage } from "../translate/responses/types.js";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { writeFileAtomic } from "../atomic-write.js";
-import type { Logger } from "../logger.js";
+import { writeFileAtomic } from "../_utils/atomic-write.js";
+import type { Logger } from "../_utils/logger.js";
 import type { RateLimitSnapshot } from "./rate-limits.js";
 
 /** The last Codex usage-limit headers seen, kept in memory and in `usage.json` for `codex-proxy status`. */

@@ -13,7 +13,7 @@ describe("writeFileAtomic", () => {
     writeFileSync(path, "the good old store");
     // A file-size limit makes the kernel write part of the data, as a nearly full disk does (SIGXFSZ ignored,
     // so the short write is reported instead of killing the process).
-    const script = `import { writeFileAtomic } from "./src/atomic-write.ts";
+    const script = `import { writeFileAtomic } from "./src/_utils/atomic-write.ts";
 try { writeFileAtomic(${JSON.stringify(path)}, "x".repeat(40_000)); console.log("wrote"); } catch (e) { console.log("threw " + e.code); }`;
     const out = execFileSync("bash", ["-c", `trap '' XFSZ; ulimit -f 8; exec "${process.execPath}" --import tsx --input-type=module -e '${script.replace(/'/g, "'\\''")}'`], { cwd: ROOT, encoding: "utf8" });
     expect(out.trim()).toBe("threw EFBIG");

@@ -1,7 +1,7 @@
 import { readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createDispatcher } from "../../src/http-client.js";
+import { createDispatcher } from "../../src/_utils/http-client.js";
 import { OAuthClient } from "../../src/auth/oauth.js";
 import { TokenStore, type StoredAuth } from "../../src/auth/token-store.js";
 import { RefreshFailedError, TokenManager } from "../../src/auth/token-manager.js";

@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createDispatcher } from "../../src/http-client.js";
+import { createDispatcher } from "../../src/_utils/http-client.js";
 import { OAuthClient } from "../../src/auth/oauth.js";
 import { TokenManager } from "../../src/auth/token-manager.js";
 import { TokenStore } from "../../src/auth/token-store.js";

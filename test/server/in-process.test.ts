@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/server/app.js";
 import type { ServerContext } from "../../src/server/context.js";
-import { createLogger } from "../../src/logger.js";
+import { createLogger } from "../../src/_utils/logger.js";
 import { BUNDLED_MODELS } from "../../src/upstream/models.js";
 import { UsageStore } from "../../src/upstream/usage-store.js";
 import type { ResponsesEvent } from "../../src/translate/responses/types.js";

@@ -1,6 +1,6 @@
 import type { H3 } from "h3";
 import type { ServerContext } from "../context.js";
-import { usageJson } from "../../usage-format.js";
+import { usageJson } from "../../upstream/rate-limits.js";
 
 const started = Date.now();
 

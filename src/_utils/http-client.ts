@@ -1,7 +1,7 @@
 import type { Dispatcher } from "undici";
-import { Agent, EnvHttpProxyAgent, request } from "./undici.js";
+import { Agent, EnvHttpProxyAgent, request } from "../undici.js";
 import { withDeadline } from "./deadline.js";
-import { errorMessage } from "./errors.js";
+import { errorMessage } from "../errors.js";
 
 /**
  * One keep-alive dispatcher for every outbound call (OAuth and upstream). It honours

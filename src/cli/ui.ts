@@ -1,4 +1,4 @@
-import type { Logger } from "./logger.js";
+import type { Logger } from "../_utils/logger.js";
 
 export interface UiOptions {
   /** machine-readable output on stdout; human lines go to stderr @default false */

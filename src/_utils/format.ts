@@ -1,4 +1,4 @@
-import { CliError } from "./errors.js";
+import { CliError } from "../errors.js";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
 
