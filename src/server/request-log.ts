@@ -1,5 +1,5 @@
 import type { H3Event } from "h3";
-import { LogLevels } from "consola";
+import { LogLevels } from "consola/basic";
 import type { Logger } from "../_utils/logger.js";
 import type { ResponsesUsage } from "../translate/responses/types.js";
 import { nodeOf } from "./node.js";
