@@ -16,6 +16,6 @@ export { completionsToResponses, toCompletion, toCompletionChunk } from "./trans
 export { responsesToBackend } from "./translate/responses/request.js";
 export { ResponseAggregator } from "./translate/responses/aggregate.js";
 export { ollamaChatToResponses, ollamaGenerateToResponses } from "./translate/ollama/request.js";
-export { OllamaStream, aggregateOllama } from "./translate/ollama/stream.js";
+export { OllamaStreamTranslator, aggregateOllama } from "./translate/ollama/stream.js";
 export { messagesToResponses } from "./translate/anthropic/request.js";
 export { AnthropicStreamTranslator, aggregateAnthropic } from "./translate/anthropic/stream.js";

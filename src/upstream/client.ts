@@ -56,12 +56,12 @@ type Attempt = { ok: true; value: UpstreamStream } | { ok: false; error: Upstrea
 
 /** Talks to the Codex backend: `POST /responses` (always streamed) and `GET /models`. Knows no client format. */
 export class UpstreamClient {
-  readonly #o: UpstreamClientOptions;
+  readonly #options: UpstreamClientOptions;
   readonly #responsesUrl: URL;
   readonly #clientVersion: string;
   readonly #userAgent: string;
   constructor(options: UpstreamClientOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#responsesUrl = new URL(`${options.baseUrl}/responses`);
     this.#clientVersion = options.clientVersion ?? CODEX_CLIENT_VERSION;
     this.#userAgent = userAgent(this.#clientVersion);
@@ -81,14 +81,14 @@ export class UpstreamClient {
       const { error } = result;
       if (error.kind === "unauthorized" && !refreshed && error.extra.upstreamStatus === 401) {
         refreshed = true;
-        this.#o.logger?.debug("The backend answered 401; refreshing the token and retrying once");
+        this.#options.logger?.debug("The backend answered 401; refreshing the token and retrying once");
         token = await this.#token(token.accessToken);
         attempt--;
         continue;
       }
-      const delay = (this.#o.retryDelaysMs ?? [250, 750, 2000])[attempt];
+      const delay = (this.#options.retryDelaysMs ?? [250, 750, 2000])[attempt];
       if (!result.retry || delay === undefined || options.signal?.aborted) throw error;
-      this.#o.logger?.warn(`${error.message}; retrying in ${delay} ms`);
+      this.#options.logger?.warn(`${error.message}; retrying in ${delay} ms`);
       await sleep(delay, undefined, { signal: options.signal }).catch(() => {
         throw error;
       });
@@ -98,13 +98,13 @@ export class UpstreamClient {
   /** The account's models, from `GET {base}/models?client_version=…`. */
   async listModels(signal?: AbortSignal, onHeaders?: (headers: Record<string, string | string[] | undefined>) => void): Promise<ModelInfo[]> {
     const token = await this.#token();
-    const url = `${this.#o.baseUrl}/models?client_version=${this.#clientVersion}`;
+    const url = `${this.#options.baseUrl}/models?client_version=${this.#clientVersion}`;
     let res: Dispatcher.ResponseData;
     try {
       res = await request(url, {
         method: "GET",
         headers: this.#headers(token, { accept: "application/json" }),
-        dispatcher: this.#o.dispatcher,
+        dispatcher: this.#options.dispatcher,
         signal: AbortSignal.any([AbortSignal.timeout(15_000), ...(signal ? [signal] : [])]),
       });
     } catch (error) {
@@ -125,7 +125,7 @@ export class UpstreamClient {
 
   async #token(rejected?: string): Promise<AccessToken> {
     try {
-      return rejected === undefined ? await this.#o.tokens.getAccessToken() : await this.#o.tokens.refreshAfterUnauthorized(rejected);
+      return rejected === undefined ? await this.#options.tokens.getAccessToken() : await this.#options.tokens.refreshAfterUnauthorized(rejected);
     } catch (error) {
       // the owner must sign in (again): the client hears 401 with the way out
       if (error instanceof AuthError) throw new UpstreamError("unauthorized", error.message);
@@ -145,12 +145,12 @@ export class UpstreamClient {
 
   #noteRateLimits(headers: Record<string, string | string[] | undefined>): void {
     const snapshot = parseRateLimitHeaders(headers);
-    if (snapshot) this.#o.onRateLimits?.(snapshot);
+    if (snapshot) this.#options.onRateLimits?.(snapshot);
   }
 
   async #attempt(payload: string, token: AccessToken, options: ResponseStreamOptions): Promise<Attempt> {
-    const stream = new ResponseEventStream({ signal: options.signal, idleTimeoutMs: this.#o.idleTimeoutMs ?? 300_000 });
-    this.#o.dispatcher.dispatch(
+    const stream = new ResponseEventStream({ signal: options.signal, idleTimeoutMs: this.#options.idleTimeoutMs ?? 300_000 });
+    this.#options.dispatcher.dispatch(
       {
         origin: this.#responsesUrl.origin,
         path: this.#responsesUrl.pathname + this.#responsesUrl.search,

@@ -29,18 +29,18 @@ export interface ModelCatalogOptions {
 
 /** The account's models: fetched from the backend, cached in memory and on disk, the bundled list when offline. */
 export class ModelCatalog {
-  readonly #o: ModelCatalogOptions;
+  readonly #options: ModelCatalogOptions;
   #current?: CatalogSnapshot;
   #inflight?: Promise<CatalogSnapshot>;
   #failedAt = 0;
 
   constructor(options: ModelCatalogOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /** `signal` ends a fetch this call starts (a command's time limit); the server passes none. */
   async get(options: { refresh?: boolean; signal?: AbortSignal } = {}): Promise<CatalogSnapshot> {
-    const ttl = this.#o.ttlMs ?? 600_000;
+    const ttl = this.#options.ttlMs ?? 600_000;
     const now = Date.now();
     const current = this.#current ?? this.#readDisk();
     const fresh = current?.source !== "bundled" && current?.fetchedAt && now - current.fetchedAt < ttl;
@@ -58,14 +58,14 @@ export class ModelCatalog {
 
   async #fetch(fallback: CatalogSnapshot | undefined, signal?: AbortSignal): Promise<CatalogSnapshot> {
     try {
-      const models = await untilAborted(this.#o.fetchModels(signal), signal);
+      const models = await untilAborted(this.#options.fetchModels(signal), signal);
       if (!models.length) throw new Error("the backend listed no models");
-      this.#current = { models, source: "backend", fetchedAt: Date.now(), clientVersion: this.#o.clientVersion };
+      this.#current = { models, source: "backend", fetchedAt: Date.now(), clientVersion: this.#options.clientVersion };
       this.#writeDisk(this.#current);
       return this.#current;
     } catch (error) {
       this.#failedAt = Date.now();
-      this.#o.logger?.debug(`Model list unavailable (${errorMessage(error)}); using the ${fallback ? fallback.source : "bundled"} list`);
+      this.#options.logger?.debug(`Model list unavailable (${errorMessage(error)}); using the ${fallback ? fallback.source : "bundled"} list`);
       this.#current = { ...(fallback ?? { models: BUNDLED_MODELS, source: "bundled", fetchedAt: null }), error: errorMessage(error) };
       return this.#current;
     }
@@ -73,9 +73,9 @@ export class ModelCatalog {
 
   /** The list saved on disk by an earlier fetch, whatever client version it was fetched with; no backend call. */
   saved(): CatalogSnapshot | undefined {
-    if (!this.#o.cachePath) return undefined;
+    if (!this.#options.cachePath) return undefined;
     try {
-      const data = JSON.parse(readFileSync(this.#o.cachePath, "utf8")) as { fetchedAt?: number; models?: ModelInfo[]; clientVersion?: string };
+      const data = JSON.parse(readFileSync(this.#options.cachePath, "utf8")) as { fetchedAt?: number; models?: ModelInfo[]; clientVersion?: string };
       if (!Array.isArray(data.models) || !data.models.length || typeof data.fetchedAt !== "number") return undefined;
       return { models: data.models, source: "cache", fetchedAt: data.fetchedAt, ...(data.clientVersion ? { clientVersion: data.clientVersion } : {}) };
     } catch {
@@ -87,16 +87,16 @@ export class ModelCatalog {
     const saved = this.saved();
     if (!saved) return undefined;
     // fetched with another client version: it may list models the backend now hides, or miss ones it shows
-    if (this.#o.clientVersion && saved.clientVersion !== this.#o.clientVersion) saved.fetchedAt = 0;
+    if (this.#options.clientVersion && saved.clientVersion !== this.#options.clientVersion) saved.fetchedAt = 0;
     return (this.#current = saved);
   }
 
   #writeDisk(snapshot: CatalogSnapshot): void {
-    if (!this.#o.cachePath) return;
+    if (!this.#options.cachePath) return;
     try {
-      writeFileAtomic(this.#o.cachePath, JSON.stringify({ fetchedAt: snapshot.fetchedAt, clientVersion: snapshot.clientVersion, models: snapshot.models }, null, 2));
+      writeFileAtomic(this.#options.cachePath, JSON.stringify({ fetchedAt: snapshot.fetchedAt, clientVersion: snapshot.clientVersion, models: snapshot.models }, null, 2));
     } catch (error) {
-      this.#o.logger?.debug(`Could not cache the model list: ${errorMessage(error)}`);
+      this.#options.logger?.debug(`Could not cache the model list: ${errorMessage(error)}`);
     }
   }
 }

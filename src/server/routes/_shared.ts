@@ -57,7 +57,7 @@ export async function openUpstream(
   event: H3Event,
   ctx: ServerContext,
   request: ResponsesRequest,
-  tctx: TranslateContext,
+  translateCtx: TranslateContext,
   requestedModel: string,
 ): Promise<UpstreamStream> {
   // the effort may differ from the one asked for (clamped to the model's), so every answer names it
@@ -75,7 +75,7 @@ export async function openUpstream(
   } catch (error) {
     if (error instanceof UpstreamError && error.kind === "model_not_supported") {
       ctx.catalog.invalidate();
-      throw unknownModel(requestedModel, tctx.models);
+      throw unknownModel(requestedModel, translateCtx.models);
     }
     throw error;
   }

@@ -20,11 +20,11 @@ export function registerAnthropicRoutes(app: H3, ctx: ServerContext): void {
 
 async function messages(event: H3Event, ctx: ServerContext): Promise<unknown> {
   const body = await readJsonBody(event, ctx.options.bodyLimit);
-  const tctx = await translateContext(ctx);
-  const t = messagesToResponses(body, tctx);
-  const upstream = await openUpstream(event, ctx, t.request, tctx, t.model);
-  const translator = new AnthropicStreamTranslator(`msg_${randomId()}`, t.model, t.thinking);
-  if (!t.stream) {
+  const translateCtx = await translateContext(ctx);
+  const translation = messagesToResponses(body, translateCtx);
+  const upstream = await openUpstream(event, ctx, translation.request, translateCtx, translation.model);
+  const translator = new AnthropicStreamTranslator(`msg_${randomId()}`, translation.model, translation.thinking);
+  if (!translation.stream) {
     const events: AnthropicEvent[] = [];
     await drain(upstream.events, (e) => events.push(...translator.push(e)));
     return aggregateAnthropic(events);

@@ -15,14 +15,14 @@ export function registerCompletionsRoutes(app: H3, ctx: ServerContext): void {
 
 async function completions(event: H3Event, ctx: ServerContext): Promise<unknown> {
   const body = await readJsonBody(event, ctx.options.bodyLimit);
-  const tctx = await translateContext(ctx);
-  const t = completionsToResponses(body, tctx);
-  const model = String((body as Record<string, unknown>).model ?? t.request.model);
-  const upstream = await openUpstream(event, ctx, t.request, tctx, model);
-  const translator = new ChatStreamTranslator({ id: `cmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model, reasoningFormat: "none", includeUsage: t.includeUsage });
-  const echo = t.echo ?? "";
+  const translateCtx = await translateContext(ctx);
+  const translation = completionsToResponses(body, translateCtx);
+  const model = String((body as Record<string, unknown>).model ?? translation.request.model);
+  const upstream = await openUpstream(event, ctx, translation.request, translateCtx, model);
+  const translator = new ChatStreamTranslator({ id: `cmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model, reasoningFormat: "none", includeUsage: translation.includeUsage });
+  const echo = translation.echo ?? "";
 
-  if (!t.stream) {
+  if (!translation.stream) {
     const chunks: ChatChunk[] = [];
     await drain(upstream.events, (e) => chunks.push(...translator.push(e)));
     return toCompletion(aggregateChatChunks(chunks, translator.usage ?? toChatUsage(undefined)), echo);

@@ -31,14 +31,14 @@ async function images(event: H3Event, ctx: ServerContext, edit: boolean): Promis
     if (edit) inputs = jsonImages(fields);
   }
   if (edit && !inputs?.images.length) throw new InvalidRequestError("`image` is required: one or more image files to edit", "image", "missing_required_parameter");
-  const tctx = await translateContext(ctx);
-  const job = imagesToResponses(fields, tctx, edit ? inputs : undefined);
+  const translateCtx = await translateContext(ctx);
+  const job = imagesToResponses(fields, translateCtx, edit ? inputs : undefined);
   const requested = typeof fields.model === "string" ? fields.model : job.request.model;
-  if (job.stream) return streamImage(event, ctx, job, tctx, requested);
+  if (job.stream) return streamImage(event, ctx, job, translateCtx, requested);
   // n images: n backend answers, side by side
   const answers = await Promise.all(
     Array.from({ length: job.n }, async () => {
-      const upstream = await openUpstream(event, ctx, job.request, tctx, requested);
+      const upstream = await openUpstream(event, ctx, job.request, translateCtx, requested);
       const collector = new ImageCollector();
       await drain(upstream.events, (e) => collector.push(e));
       return { images: collector.result(), usage: collector.usage };
@@ -62,8 +62,8 @@ function settings(image: GeneratedImage): Record<string, string> {
 }
 
 /** `stream: true`: the Images API's SSE events, `…partial_image` as the backend draws and `…completed` at the end. */
-async function streamImage(event: H3Event, ctx: ServerContext, job: ImageJob, tctx: Awaited<ReturnType<typeof translateContext>>, requested: string) {
-  const upstream = await openUpstream(event, ctx, job.request, tctx, requested);
+async function streamImage(event: H3Event, ctx: ServerContext, job: ImageJob, translateCtx: Awaited<ReturnType<typeof translateContext>>, requested: string) {
+  const upstream = await openUpstream(event, ctx, job.request, translateCtx, requested);
   const collector = new ImageCollector();
   const frame = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
   const map = (e: ResponsesEvent): string[] => {

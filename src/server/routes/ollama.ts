@@ -3,7 +3,7 @@ import type { H3, H3Event } from "h3";
 import { InvalidRequestError } from "../../translate/errors.js";
 import { resolveModel } from "../../translate/model-name.js";
 import { ollamaChatToResponses, ollamaGenerateToResponses, stripOllamaTag, type OllamaTranslation } from "../../translate/ollama/request.js";
-import { OllamaStream, aggregateOllama, type OllamaLine } from "../../translate/ollama/stream.js";
+import { OllamaStreamTranslator, aggregateOllama, type OllamaLine } from "../../translate/ollama/stream.js";
 import { ChatStreamTranslator } from "../../translate/openai-chat/stream.js";
 import type { ModelInfo } from "../../translate/responses/types.js";
 import type { TranslateContext } from "../../translate/responses/build.js";
@@ -25,8 +25,8 @@ export function registerOllamaRoutes(app: H3, ctx: ServerContext): void {
     const body = (await readJsonBody(event, ctx.options.bodyLimit)) as Record<string, unknown>;
     const name = body?.model ?? body?.name;
     if (typeof name !== "string" || !name) throw new InvalidRequestError("`model` is required", "model", "missing_required_parameter");
-    const tctx = await translateContext(ctx);
-    const model = lookup(String(stripOllamaTag(name)), tctx);
+    const translateCtx = await translateContext(ctx);
+    const model = lookup(String(stripOllamaTag(name)), translateCtx);
     return showEntry(model, name);
   });
   app.post("/api/chat", async (event) => {
@@ -35,7 +35,7 @@ export function registerOllamaRoutes(app: H3, ctx: ServerContext): void {
     if (req.messages === undefined || req.messages === null || (Array.isArray(req.messages) && !req.messages.length)) {
       return { ...(await preload(req, ctx)), message: { role: "assistant", content: "" }, done: true, done_reason: "load" };
     }
-    return run(event, ctx, (tctx) => ollamaChatToResponses(req, tctx), "chat");
+    return run(event, ctx, (translateCtx) => ollamaChatToResponses(req, translateCtx), "chat");
   });
   app.post("/api/generate", async (event) => {
     const req = objectBody(await readJsonBody(event, ctx.options.bodyLimit));
@@ -43,7 +43,7 @@ export function registerOllamaRoutes(app: H3, ctx: ServerContext): void {
     if (!req.prompt && !(Array.isArray(req.images) && req.images.length)) {
       return { ...(await preload(req, ctx)), response: "", done: true, done_reason: "load" };
     }
-    return run(event, ctx, (tctx) => ollamaGenerateToResponses(req, tctx), "generate");
+    return run(event, ctx, (translateCtx) => ollamaGenerateToResponses(req, translateCtx), "generate");
   });
 }
 
@@ -59,13 +59,13 @@ async function preload(req: Record<string, unknown>, ctx: ServerContext) {
   return { model: req.model, created_at: new Date().toISOString() };
 }
 
-async function run(event: H3Event, ctx: ServerContext, translate: (tctx: TranslateContext) => OllamaTranslation, kind: "chat" | "generate") {
-  const tctx = await translateContext(ctx);
-  const t = translate(tctx);
-  const upstream = await openUpstream(event, ctx, t.request, tctx, t.model);
-  const chat = new ChatStreamTranslator({ id: randomId(), created: 0, model: t.model, reasoningFormat: t.reasoningFormat, includeUsage: false });
-  const ollama = new OllamaStream(t.model, kind);
-  if (!t.stream) {
+async function run(event: H3Event, ctx: ServerContext, translate: (translateCtx: TranslateContext) => OllamaTranslation, kind: "chat" | "generate") {
+  const translateCtx = await translateContext(ctx);
+  const translation = translate(translateCtx);
+  const upstream = await openUpstream(event, ctx, translation.request, translateCtx, translation.model);
+  const chat = new ChatStreamTranslator({ id: randomId(), created: 0, model: translation.model, reasoningFormat: translation.reasoningFormat, includeUsage: false });
+  const ollama = new OllamaStreamTranslator(translation.model, kind);
+  if (!translation.stream) {
     const lines: OllamaLine[] = [];
     await drain(upstream.events, (e) => chat.push(e).forEach((c) => lines.push(...ollama.push(c))));
     lines.push(...ollama.end(chat.usage));
@@ -86,8 +86,8 @@ async function run(event: H3Event, ctx: ServerContext, translate: (tctx: Transla
   return streamResponse(event, frames, NDJSON_HEADERS);
 }
 
-function lookup(name: string, tctx: TranslateContext): ModelInfo {
-  const resolved = resolveModel(name, tctx.models, true);
+function lookup(name: string, translateCtx: TranslateContext): ModelInfo {
+  const resolved = resolveModel(name, translateCtx.models, true);
   return resolved.info!;
 }
 

@@ -25,10 +25,10 @@ export function registerOpenAIRoutes(app: H3, ctx: ServerContext): void {
 
 async function chatCompletions(event: H3Event, ctx: ServerContext): Promise<unknown> {
   const body = await readJsonBody(event, ctx.options.bodyLimit);
-  const tctx = await translateContext(ctx);
-  const chat = chatToResponses(body, tctx, event.req.headers.get("x-reasoning-format") ?? undefined);
+  const translateCtx = await translateContext(ctx);
+  const chat = chatToResponses(body, translateCtx, event.req.headers.get("x-reasoning-format") ?? undefined);
   const requestedModel = String((body as Record<string, unknown>).model ?? chat.request.model);
-  const upstream = await openUpstream(event, ctx, chat.request, tctx, requestedModel);
+  const upstream = await openUpstream(event, ctx, chat.request, translateCtx, requestedModel);
   const translator = new ChatStreamTranslator({
     id: `chatcmpl-${randomId()}`,
     created: Math.floor(Date.now() / 1000),

@@ -27,11 +27,11 @@ export function registerResponsesRoutes(app: H3, ctx: ServerContext): void {
  */
 async function createResponse(event: H3Event, ctx: ServerContext): Promise<unknown> {
   const body = await readJsonBody(event, ctx.options.bodyLimit);
-  const tctx = await translateContext(ctx);
-  const { request, stream } = responsesToBackend(body, tctx);
+  const translateCtx = await translateContext(ctx);
+  const { request, stream } = responsesToBackend(body, translateCtx);
   let upstream: UpstreamStream;
   try {
-    upstream = await openUpstream(event, ctx, request, tctx, String((body as Record<string, unknown>).model ?? request.model));
+    upstream = await openUpstream(event, ctx, request, translateCtx, String((body as Record<string, unknown>).model ?? request.model));
   } catch (error) {
     if (!(error instanceof UpstreamError)) throw error;
     const backend = relayed(error.extra.headers ?? {}, backendHeader);

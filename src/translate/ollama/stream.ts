@@ -12,7 +12,7 @@ export type OllamaLine = Record<string, unknown> & { model: string; created_at: 
  * Chat chunks → Ollama lines. Ollama sends a tool call whole (arguments as an object), so calls are collected
  * and sent in one line before the final one; the final line carries `done_reason` and the counters.
  */
-export class OllamaStream {
+export class OllamaStreamTranslator {
   readonly #started = process.hrtime.bigint();
   #firstToken?: bigint;
   #calls: { name: string; args: string }[] = [];

@@ -60,7 +60,7 @@ interface CallState {
  * index and argument fragments. Reasoning summaries become `<think>` content, `reasoning_content`, or nothing.
  */
 export class ChatStreamTranslator {
-  readonly #o: ChatStreamOptions;
+  readonly #options: ChatStreamOptions;
   #started = false;
   #contentSent = false;
   #parts = new ReasoningParts();
@@ -80,7 +80,7 @@ export class ChatStreamTranslator {
   serviceTier: string;
 
   constructor(options: ChatStreamOptions) {
-    this.#o = options;
+    this.#options = options;
     this.serviceTier = options.serviceTier ?? "default";
   }
 
@@ -136,10 +136,10 @@ export class ChatStreamTranslator {
   #chunk(delta: ChatDelta, finishReason: FinishReason | null = null): ChatChunk {
     if (delta.content) this.#contentLength += delta.content.length;
     return {
-      id: this.#o.id,
+      id: this.#options.id,
       object: "chat.completion.chunk",
-      created: this.#o.created,
-      model: this.#o.model,
+      created: this.#options.created,
+      model: this.#options.model,
       choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
       service_tier: this.serviceTier,
     };
@@ -147,8 +147,8 @@ export class ChatStreamTranslator {
 
   /** Reasoning text of one summary part (`key`: item id and summary index), separated from the part before. */
   #reasoning(text: string, key: string, out: ChatChunk[]): void {
-    if (!text || this.#o.reasoningFormat === "none") return;
-    if (this.#o.reasoningFormat === "reasoning_content") {
+    if (!text || this.#options.reasoningFormat === "none") return;
+    if (this.#options.reasoningFormat === "reasoning_content") {
       out.push(this.#chunk({ reasoning_content: this.#parts.before(key) + text }));
       return;
     }
@@ -245,7 +245,7 @@ export class ChatStreamTranslator {
       this.finishReason = this.#calls.size ? "tool_calls" : "stop";
     }
     out.push(this.#chunk({}, this.finishReason));
-    if (this.#o.includeUsage) out.push({ ...this.#chunk({}), choices: [], usage: this.usage });
+    if (this.#options.includeUsage) out.push({ ...this.#chunk({}), choices: [], usage: this.usage });
   }
 }
 
