@@ -1,5 +1,5 @@
 import type { Dispatcher } from "undici";
-import { Agent, EnvHttpProxyAgent, request } from "../undici.js";
+import { Agent, EnvHttpProxyAgent, request } from "./undici.js";
 import { withDeadline } from "./deadline.js";
 import { errorMessage } from "../errors.js";
 

@@ -1,7 +1,7 @@
 import { arch, release, type as osType } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
-import { request } from "../undici.js";
+import { request } from "../_utils/undici.js";
 import pkg from "../../package.json" with { type: "json" };
 import { errorMessage } from "../errors.js";
 import { AuthError } from "../auth/errors.js";
