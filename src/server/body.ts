@@ -1,7 +1,6 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { H3Event } from "h3";
 import { InvalidRequestError } from "../translate/errors.js";
-import { nodeOf } from "./node.js";
+import { nodeOf, readNodeBody } from "./node.js";
 
 /**
  * The request body as JSON, whatever the content-type says (`curl -d` sends form encoding). Bodies over
@@ -16,7 +15,7 @@ export async function readRawBody(event: H3Event, limit: number): Promise<Buffer
   const declared = Number(event.req.headers.get("content-length"));
   if (declared > limit) throw tooLarge(limit); // Node reads and discards the declared rest
   const node = nodeOf(event);
-  return node ? await readNodeBody(node, limit) : await readWebBody(event, limit);
+  return node ? await readNodeBody(node, limit, () => tooLarge(limit), incompleteBody) : await readWebBody(event, limit);
 }
 
 export function parseJsonBody(text: string): unknown {
@@ -46,48 +45,6 @@ function depthExceeds(value: unknown, max: number): boolean {
   return false;
 }
 
-/** Straight from the Node request: a web stream over it costs more than the rest of a short request. */
-function readNodeBody({ req, res }: { req: IncomingMessage; res: ServerResponse }, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-      req.off("close", onClose);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        done();
-        // no length was declared, so there may be no end to discard: the 413 closes the connection
-        req.pause();
-        res.shouldKeepAlive = false;
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      done();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onError = (error: Error) => {
-      done();
-      reject(error);
-    };
-    const onClose = () => {
-      done();
-      if (!req.complete) reject(new InvalidRequestError("The client closed the connection before the request body was complete"));
-    };
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-    req.on("close", onClose);
-  });
-}
-
 /** Any other runtime (`app.request()` in-process): the web stream. */
 async function readWebBody(event: H3Event, limit: number): Promise<Buffer | undefined> {
   const reader = event.req.body?.getReader();
@@ -109,4 +66,8 @@ async function readWebBody(event: H3Event, limit: number): Promise<Buffer | unde
 
 function tooLarge(limit: number): InvalidRequestError {
   return new InvalidRequestError(`The request body is larger than the limit of ${Math.round(limit / 1024 / 1024)} MB`, undefined, "request_too_large", 413);
+}
+
+function incompleteBody(): InvalidRequestError {
+  return new InvalidRequestError("The client closed the connection before the request body was complete");
 }

@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { H3Event } from "h3";
 
+// The Node edge: where the server skips the web-standard wrappers on the hot path (reading the body, writing
+// frames, noticing the client leave). Each function falls back to the web path when the app runs in-process.
+
 /**
  * The Node request and response behind an event, for the hot paths that skip the web-standard wrappers;
  * undefined when the app runs in-process (`app.request()`). `listen.ts` serves HTTP/1.1 only.
@@ -8,4 +11,103 @@ import type { H3Event } from "h3";
 export function nodeOf(event: H3Event): { req: IncomingMessage; res: ServerResponse } | undefined {
   const node = event.runtime?.node;
   return node?.res ? (node as { req: IncomingMessage; res: ServerResponse }) : undefined;
+}
+
+/**
+ * Aborts when the client disconnects or the server shuts down. On Node it listens to the response itself:
+ * `AbortSignal.any` with the long-lived shutdown signal costs more than the rest of a short request.
+ */
+export function requestSignal(event: H3Event, shutdownSignal: AbortSignal): AbortSignal {
+  const res = nodeOf(event)?.res;
+  if (!res) return AbortSignal.any([event.req.signal, shutdownSignal]);
+  const controller = new AbortController();
+  const abort = () => controller.abort(shutdownSignal.aborted ? shutdownSignal.reason : new DOMException("The client went away", "AbortError"));
+  shutdownSignal.addEventListener("abort", abort, { once: true });
+  res.once("close", () => {
+    shutdownSignal.removeEventListener("abort", abort);
+    if (!res.writableEnded) abort();
+  });
+  return controller.signal;
+}
+
+/** Whether the client closed the connection before its answer was complete. */
+export function clientGone(event: H3Event): boolean {
+  const res = nodeOf(event)?.res;
+  return res ? res.destroyed && !res.writableEnded : event.req.signal.aborted;
+}
+
+/** Straight from the Node request: a web stream over it costs more than the rest of a short request. */
+export function readNodeBody({ req, res }: { req: IncomingMessage; res: ServerResponse }, limit: number, tooLarge: () => Error, incomplete: () => Error): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        done();
+        // no length was declared, so there may be no end to discard: the 413 closes the connection
+        req.pause();
+        res.shouldKeepAlive = false;
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error) => {
+      done();
+      reject(error);
+    };
+    const onClose = () => {
+      done();
+      if (!req.complete) reject(incomplete());
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("close", onClose);
+  });
+}
+
+export async function writeFrames(res: ServerResponse, frames: AsyncIterable<string>, headers: Record<string, string>): Promise<void> {
+  res.writeHead(200, headers);
+  const iterator = frames[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const { value, done } = await iterator.next();
+      // done: h3 ends the response once this returns, in the same tick, so the last frames and the end go out
+      // in one write (ending it here as well makes Node build an ERR_STREAM_ALREADY_FINISHED per request)
+      if (done) return;
+      if (res.destroyed) break;
+      if (value) {
+        if (!res.write(value)) await writable(res);
+      } else if (!res.headersSent) res.flushHeaders(); // a stream held long enough shows its status before any frame
+    }
+  } catch {
+    // the frame sources end every failure with an error frame, so this is a bug: a cut stream, never a clean end
+    res.destroy();
+  }
+  await iterator.return?.();
+}
+
+/** Resolves when the reader has taken what was written, or is gone. */
+export function writable(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }

@@ -1,6 +1,11 @@
 import type { ServerResponse } from "node:http";
 import { fromNodeHandler, type H3Event } from "h3";
-import { nodeOf } from "./node.js";
+import type { ResponsesEvent } from "../translate/responses/types.js";
+import { UpstreamError } from "../upstream/errors.js";
+import type { ServerContext } from "./context.js";
+import { describeError } from "./errors.js";
+import { clientGone, nodeOf, writeFrames } from "./node.js";
+import { requestNote } from "./request-log.js";
 
 /**
  * An async iterable of text frames → the client. Each frame is written as soon as it exists (the routes already
@@ -19,40 +24,6 @@ export function preparedHeaders(event: H3Event): Record<string, string> {
   const prepared: Record<string, string> = {};
   event.res.headers.forEach((value, name) => (prepared[name] = value));
   return prepared;
-}
-
-async function writeFrames(res: ServerResponse, frames: AsyncIterable<string>, headers: Record<string, string>): Promise<void> {
-  res.writeHead(200, headers);
-  const iterator = frames[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      const { value, done } = await iterator.next();
-      // done: h3 ends the response once this returns, in the same tick, so the last frames and the end go out
-      // in one write (ending it here as well makes Node build an ERR_STREAM_ALREADY_FINISHED per request)
-      if (done) return;
-      if (res.destroyed) break;
-      if (value) {
-        if (!res.write(value)) await writable(res);
-      } else if (!res.headersSent) res.flushHeaders(); // a stream held long enough shows its status before any frame
-    }
-  } catch {
-    // the frame sources end every failure with an error frame, so this is a bug: a cut stream, never a clean end
-    res.destroy();
-  }
-  await iterator.return?.();
-}
-
-/** Resolves when the reader has taken what was written, or is gone. */
-export function writable(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
 }
 
 /** Any other runtime (`app.request()` in-process): a web stream, pulled by the reader. */
@@ -90,3 +61,118 @@ export const NDJSON_HEADERS = {
   "cache-control": "no-cache",
   "x-accel-buffering": "no",
 };
+
+/** Consume a whole upstream stream (for non-stream responses), feeding each event to `onEvent`. */
+export async function drain(events: AsyncIterable<ResponsesEvent[]>, onEvent: (event: ResponsesEvent) => void): Promise<void> {
+  for await (const batch of events) for (const event of batch) onEvent(event);
+}
+
+/** Why a stream ended early, for the client: its own disconnect needs no message. */
+export function streamEndReason(error: unknown, event: H3Event, ctx: ServerContext): unknown | undefined {
+  if (clientGone(event)) return undefined;
+  if (ctx.shutdownSignal.aborted) return new UpstreamError("overloaded", "The server is shutting down; retry the request");
+  return error;
+}
+
+export interface FrameMapping {
+  /** frames before the first event */
+  start?: () => string[];
+  /** frames for one upstream event */
+  map: (event: ResponsesEvent) => string[];
+  /** frames after the last event */
+  end?: () => string[];
+  /** frames that tell the client the stream failed (after whatever was already sent) */
+  fail: (reason: unknown) => string[];
+}
+
+/** Events that only open the answer: nothing the client would see yet. */
+const PREAMBLE = new Set(["response.created", "response.in_progress", "response.queued"]);
+
+/**
+ * The status line waits at most this long for the first output. Failures that would change it (context too
+ * long, a usage limit) come within a second; a model that thinks in silence for longer gets its 200 anyway,
+ * so clients and proxies in between see an answer begin instead of a silent connection.
+ */
+export const STATUS_HOLD_MS = 10_000;
+const HOLD_EXPIRED = Symbol("hold expired");
+
+type Upstream = {
+  iterator: AsyncIterator<ResponsesEvent[]>;
+  done: boolean;
+  /** the read the hold stopped waiting for, taken up by the frame loop */
+  pending?: Promise<IteratorResult<ResponsesEvent[]>>;
+};
+
+/**
+ * The one streaming loop every client family uses: upstream events → client frames, and a failure → the
+ * family's error frame. With `holdStatus`, the status line waits until the answer shows the client something
+ * (or ends), and a failure before that is thrown: the client gets the status and error body of the non-stream
+ * path (400 context_length_exceeded, 429 with retry-after), which SDKs raise as their typed errors. The frames
+ * held go out in the same write as the first output, so nothing waits longer than it did. When the client
+ * itself went away nothing more is written; the iterator's cleanup aborts the upstream request.
+ */
+export async function translateFrames(
+  events: AsyncIterable<ResponsesEvent[]>,
+  mapping: FrameMapping,
+  event: H3Event,
+  ctx: ServerContext,
+  holdStatus = true,
+): Promise<AsyncGenerator<string>> {
+  const upstream: Upstream = { iterator: events[Symbol.asyncIterator](), done: false };
+  let held = (mapping.start?.() ?? []).join("");
+  let timer: NodeJS.Timeout | undefined;
+  const expired = holdStatus ? new Promise<typeof HOLD_EXPIRED>((resolve) => (timer = setTimeout(resolve, STATUS_HOLD_MS, HOLD_EXPIRED))) : undefined;
+  try {
+    for (let shown = !holdStatus; !shown; ) {
+      const pending = upstream.iterator.next();
+      const next = await Promise.race([pending, expired!]);
+      if (next === HOLD_EXPIRED) {
+        upstream.pending = pending;
+        break;
+      }
+      if (next.done) upstream.done = shown = true;
+      else
+        for (const upstreamEvent of next.value) {
+          const frames = mapping.map(upstreamEvent).join("");
+          held += frames;
+          if (frames && !PREAMBLE.has(upstreamEvent.type)) shown = true;
+        }
+    }
+  } catch (error) {
+    await upstream.iterator.return?.();
+    if (clientGone(event)) return (async function* () {})(); // nobody to tell, and nothing went wrong here
+    throw streamEndReason(error, event, ctx) ?? error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return frameLoop(held, upstream, mapping, event, ctx);
+}
+
+async function* frameLoop(held: string, upstream: Upstream, mapping: FrameMapping, event: H3Event, ctx: ServerContext): AsyncGenerator<string> {
+  try {
+    yield held;
+    while (!upstream.done) {
+      const read = upstream.pending ?? upstream.iterator.next();
+      upstream.pending = undefined;
+      const next = await read.catch((error: unknown) => {
+        upstream.done = true;
+        throw error;
+      });
+      if (next.done) break;
+      let frames = "";
+      for (const upstreamEvent of next.value) for (const frame of mapping.map(upstreamEvent)) frames += frame;
+      if (frames) yield frames;
+    }
+    upstream.done = true;
+    yield (mapping.end?.() ?? []).join("");
+  } catch (error) {
+    const reason = streamEndReason(error, event, ctx);
+    if (!reason) return;
+    const note = requestNote(event);
+    if (note) note.failure = describeError(reason).message;
+    yield mapping.fail(reason).join("");
+  } finally {
+    // the client left before the upstream answer ended: abort it
+    if (!upstream.done) await upstream.iterator.return?.();
+  }
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FakeIssuer } from "./issuer.js";
-import { writable } from "../../src/server/stream.js";
+import { writable } from "../../src/server/node.js";
 import { readJwt } from "./jwt.js";
 import { responseSteps, sseFrame, type ResponseScript, type Step } from "./events.js";
 import { checkInclude, checkTool, hostedToolItems } from "./hosted.js";

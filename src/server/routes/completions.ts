@@ -6,8 +6,9 @@ import { toChatUsage } from "../../translate/usage.js";
 import { readJsonBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
 import { describeError, errorBody } from "../errors.js";
-import { SSE_HEADERS, streamResponse } from "../stream.js";
-import { drain, openUpstream, randomId, route, translateFrames } from "./_shared.js";
+import { drain, SSE_HEADERS, streamResponse, translateFrames } from "../stream.js";
+import { openUpstream, route } from "./_shared.js";
+import { randomId } from "../../_utils/ids.js";
 
 export function registerCompletionsRoutes(app: H3, ctx: ServerContext): void {
   route(app, "post", "/completions", (event) => completions(event, ctx));

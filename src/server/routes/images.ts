@@ -5,8 +5,8 @@ import type { ResponsesEvent } from "../../translate/responses/types.js";
 import { parseJsonBody, readRawBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
 import { describeError, errorBody } from "../errors.js";
-import { SSE_HEADERS, streamResponse } from "../stream.js";
-import { drain, openUpstream, route, translateFrames } from "./_shared.js";
+import { drain, SSE_HEADERS, streamResponse, translateFrames } from "../stream.js";
+import { openUpstream, route } from "./_shared.js";
 
 export function registerImagesRoutes(app: H3, ctx: ServerContext): void {
   route(app, "post", "/images/generations", (event) => images(event, ctx, false));

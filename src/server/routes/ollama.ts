@@ -10,8 +10,9 @@ import type { TranslateContext } from "../../translate/responses/build.js";
 import { readJsonBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
 import { describeError, errorBody } from "../errors.js";
-import { NDJSON_HEADERS, streamResponse } from "../stream.js";
-import { drain, openUpstream, randomId, translateFrames } from "./_shared.js";
+import { drain, NDJSON_HEADERS, streamResponse, translateFrames } from "../stream.js";
+import { openUpstream } from "./_shared.js";
+import { randomId } from "../../_utils/ids.js";
 
 /** The Ollama version we answer with: recent enough for clients that gate tools and thinking on it. */
 export const OLLAMA_VERSION = "0.13.0";

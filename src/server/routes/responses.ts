@@ -8,8 +8,8 @@ import type { UpstreamStream } from "../../upstream/client.js";
 import { readJsonBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
 import { describeError } from "../errors.js";
-import { SSE_HEADERS, preparedHeaders, streamResponse } from "../stream.js";
-import { drain, openUpstream, route, translateFrames } from "./_shared.js";
+import { drain, preparedHeaders, SSE_HEADERS, streamResponse, translateFrames } from "../stream.js";
+import { openUpstream, route } from "./_shared.js";
 
 export function registerResponsesRoutes(app: H3, ctx: ServerContext): void {
   route(app, "post", "/responses", (event) => createResponse(event, ctx));
