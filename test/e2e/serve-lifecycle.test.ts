@@ -62,9 +62,10 @@ describe("tokens while serving", () => {
 
   it("a corrupt token store is a 401 naming the file and the fix, not a 502", async () => {
     const { configDir } = signedInConfigDir(fake);
+    // corrupt before the start: tokens already in memory would answer without reading the store again
+    writeFileSync(join(configDir, "auth.json"), "{ not json");
     const serve = await startServe(fake, [], { configDir });
     try {
-      writeFileSync(join(configDir, "auth.json"), "{ not json");
       const error = (await new OpenAI({ baseURL: `${serve.url}/v1`, apiKey: "x", maxRetries: 0 }).chat.completions
         .create({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }] })
         .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
