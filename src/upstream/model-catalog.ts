@@ -94,7 +94,8 @@ export class ModelCatalog {
   #writeDisk(snapshot: CatalogSnapshot): void {
     if (!this.#options.cachePath) return;
     try {
-      writeFileAtomic(this.#options.cachePath, JSON.stringify({ fetchedAt: snapshot.fetchedAt, clientVersion: snapshot.clientVersion, models: snapshot.models }, null, 2));
+      const cache = { fetchedAt: snapshot.fetchedAt, clientVersion: snapshot.clientVersion, models: snapshot.models };
+      writeFileAtomic(this.#options.cachePath, JSON.stringify(cache, null, 2), { durable: false }); // a cache: no fsync
     } catch (error) {
       this.#options.logger?.debug(`Could not cache the model list: ${errorMessage(error)}`);
     }

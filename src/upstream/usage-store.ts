@@ -39,7 +39,8 @@ export class UsageStore {
     this.#writeTimer = undefined;
     if (!this.latest) return;
     try {
-      writeFileAtomic(this.path, JSON.stringify(this.latest, null, 2));
+      // a cache, written every second under traffic: no fsync on serve's event loop
+      writeFileAtomic(this.path, JSON.stringify(this.latest, null, 2), { durable: false });
     } catch (error) {
       this.logger?.debug(`Could not save usage limits: ${(error as Error).message}`);
     }
