@@ -1,20 +1,14 @@
 import OpenAI, { toFile } from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PNG_1X1 } from "../fake-backend/codex.js";
 import type { FakeBackend } from "../fake-backend/index.js";
 import { validateAgainst } from "../helpers/openapi.js";
-import { startServedFake, type ServeHandle } from "../helpers/serve.js";
+import { useServedOpenAI, type ServeHandle } from "../helpers/serve.js";
 
 let fake: FakeBackend;
 let serve: ServeHandle;
 let client: OpenAI;
-let stop: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ fake, serve, stop } = await startServedFake());
-  client = new OpenAI({ baseURL: `${serve.url}/v1`, apiKey: "unused", maxRetries: 0 });
-});
-afterAll(() => stop?.());
+useServedOpenAI((served) => ({ fake, serve, client } = served));
 
 const lastBody = () => fake.codex.calls.at(-1)!.body;
 const PNG_MAGIC = "89504e470d0a1a0a";

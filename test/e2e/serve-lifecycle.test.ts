@@ -18,6 +18,12 @@ afterAll(() => fake.close());
 const chat = (url: string, content = "hi", headers: Record<string, string> = {}) =>
   fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ model: "gpt-5.5", messages: [{ role: "user", content }] }) });
 
+/** The error the openai SDK raises for one chat completion. */
+const chatError = async (url: string) =>
+  (await new OpenAI({ baseURL: `${url}/v1`, apiKey: "x", maxRetries: 0 }).chat.completions
+    .create({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }] })
+    .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+
 describe("tokens while serving", () => {
   it("refreshes an expired token once for many concurrent requests", async () => {
     const { configDir } = signedInConfigDir(fake, -60);
@@ -50,9 +56,7 @@ describe("tokens while serving", () => {
     fake.issuer.setRefreshState(refreshToken, "invalidated");
     const serve = await startServe(fake, [], { configDir });
     try {
-      const error = (await new OpenAI({ baseURL: `${serve.url}/v1`, apiKey: "x", maxRetries: 0 }).chat.completions
-        .create({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }] })
-        .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      const error = await chatError(serve.url);
       expect(error.status).toBe(401);
       expect(error.message).toContain("Sign in again: codex-proxy login");
     } finally {
@@ -66,9 +70,7 @@ describe("tokens while serving", () => {
     writeFileSync(join(configDir, "auth.json"), "{ not json");
     const serve = await startServe(fake, [], { configDir });
     try {
-      const error = (await new OpenAI({ baseURL: `${serve.url}/v1`, apiKey: "x", maxRetries: 0 }).chat.completions
-        .create({ model: "gpt-5.5", messages: [{ role: "user", content: "x" }] })
-        .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      const error = await chatError(serve.url);
       expect(error.status).toBe(401);
       expect(error.message).toContain(`The token store ${join(configDir, "auth.json")} is corrupt`);
       expect(error.message).toContain("codex-proxy login");

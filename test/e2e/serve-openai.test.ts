@@ -1,19 +1,13 @@
 import OpenAI from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { FakeBackend } from "../fake-backend/index.js";
-import { startServedFake, type ServeHandle } from "../helpers/serve.js";
+import { useServedOpenAI, type ServeHandle } from "../helpers/serve.js";
 import { waitFor } from "../helpers/wait.js";
 
 let fake: FakeBackend;
 let serve: ServeHandle;
 let client: OpenAI;
-let stop: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ fake, serve, stop } = await startServedFake());
-  client = new OpenAI({ baseURL: `${serve.url}/v1`, apiKey: "unused", maxRetries: 0 });
-});
-afterAll(() => stop?.());
+useServedOpenAI((served) => ({ fake, serve, client } = served));
 beforeEach(() => {
   fake.codex.queue.length = 0;
 });

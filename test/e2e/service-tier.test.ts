@@ -1,22 +1,16 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { FakeBackend } from "../fake-backend/index.js";
 import { runCli } from "../helpers/cli.js";
-import { signedInConfigDir, startServe, startServedFake, type ServeHandle } from "../helpers/serve.js";
+import { signedInConfigDir, startServe, useServedOpenAI, type ServeHandle } from "../helpers/serve.js";
 import { CODEX_CLIENT_VERSION } from "../../src/upstream/models.js";
 
 let fake: FakeBackend;
 let serve: ServeHandle;
 let client: OpenAI;
-let stop: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ fake, serve, stop } = await startServedFake());
-  client = new OpenAI({ baseURL: `${serve.url}/v1`, apiKey: "unused", maxRetries: 0 });
-});
-afterAll(() => stop?.());
+useServedOpenAI((served) => ({ fake, serve, client } = served));
 
 const lastBody = () => fake.codex.calls.at(-1)!.body;
 

@@ -1,4 +1,6 @@
 import { writeFileSync, mkdirSync } from "node:fs";
+import OpenAI from "openai";
+import { afterAll, beforeAll } from "vitest";
 import { join } from "node:path";
 import type { FakeBackend } from "../fake-backend/index.js";
 import type { FakeBackendProcess } from "../fake-backend/process.js";
@@ -70,4 +72,18 @@ export async function startServedFake(args: string[] = []): Promise<{ fake: Fake
       await fake.close();
     },
   };
+}
+
+/**
+ * For a whole test file: a fake backend, a proxy serving against it and an `openai` client for it, started before
+ * the tests and stopped after. `take` receives them once started, e.g. `useServedOpenAI((s) => ({ fake, serve, client } = s))`.
+ */
+export function useServedOpenAI(take: (served: { fake: FakeBackend; serve: ServeHandle; client: OpenAI }) => void, args: string[] = []): void {
+  let stop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const started = await startServedFake(args);
+    stop = started.stop;
+    take({ fake: started.fake, serve: started.serve, client: new OpenAI({ baseURL: `${started.serve.url}/v1`, apiKey: "unused", maxRetries: 0 }) });
+  });
+  afterAll(() => stop?.());
 }
