@@ -4,13 +4,7 @@ import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { acquireLock } from "../../src/auth/file-lock.js";
-import { tempDir } from "../helpers/cli.js";
-
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ["-e", ""]);
-  await new Promise((r) => child.on("close", r));
-  return child.pid!;
-}
+import { tempDir, deadPid } from "../helpers/cli.js";
 
 describe("acquireLock", () => {
   it("names its holder, and leaves nothing behind on release", async () => {

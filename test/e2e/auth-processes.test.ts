@@ -9,7 +9,7 @@ import { OAuthClient } from "../../src/auth/oauth.js";
 import { TokenManager } from "../../src/auth/token-manager.js";
 import { TokenStore } from "../../src/auth/token-store.js";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
-import { BIN, cliEnv, runCli, tempDir } from "../helpers/cli.js";
+import { BIN, cliEnv, runCli, tempDir, deadPid } from "../helpers/cli.js";
 import { signedInConfigDir, startServe } from "../helpers/serve.js";
 
 // One login shared by several codex-proxy processes (the service, a foreground serve, status, doctor).
@@ -27,13 +27,6 @@ afterEach(() => {
 const envFor = (configDir: string) =>
   cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_UPSTREAM_URL: fake.upstreamUrl, CODEX_PROXY_CONFIG_DIR: configDir, HOME: tempDir(), CODEX_PROXY_PORT: "0" });
 const storedRefreshToken = (configDir: string) => (JSON.parse(readFileSync(join(configDir, "auth.json"), "utf8")) as { tokens: { refresh_token: string } }).tokens.refresh_token;
-
-/** The PID of a process that has exited (and was reaped). */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ["-e", ""]);
-  await new Promise((r) => child.on("close", r));
-  return child.pid!;
-}
 
 describe("one login, several processes", () => {
   it("two serve processes and a slow issuer: one refresh, both answer", async () => {

@@ -90,3 +90,10 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ 
   const code = await run.exited;
   return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
+
+/** The PID of a process that has exited (and was reaped): a lock holder that is certainly dead. */
+export async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ["-e", ""]);
+  await new Promise((r) => child.on("close", r));
+  return child.pid!;
+}
