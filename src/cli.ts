@@ -9,6 +9,12 @@ const lazy =
   <O>(load: () => Promise<{ run: Action<O> }>) =>
   async (options: O, command: Command) =>
     (await load()).run(options, command.optsWithGlobals<GlobalOptions>());
+/** The same, for a command with one optional argument (`logout [account]`). */
+type ActionWithArg<O> = (arg: string | undefined, options: O, globals: GlobalOptions) => Promise<void>;
+const lazyWithArg =
+  <O>(load: () => Promise<{ run: ActionWithArg<O> }>) =>
+  async (arg: string | undefined, options: O, command: Command) =>
+    (await load()).run(arg, options, command.optsWithGlobals<GlobalOptions>());
 
 const program = new Command("codex-proxy")
   .description(pkg.description)
@@ -34,13 +40,21 @@ program
 
 program
   .command("logout")
-  .description("remove the stored tokens")
+  .argument("[account]", "the email or account id to sign out (default: the preferred account)")
+  .description("sign out one account (its tokens, usage figures and model list), or all")
+  .option("--all", "sign out every account")
   .option("-y, --yes", "do not ask for confirmation")
-  .action(lazy(() => import("./commands/logout.js")));
+  .action(lazyWithArg(() => import("./commands/logout.js")));
+
+program
+  .command("switch")
+  .argument("[account]", "the email or account id to prefer (a menu in a terminal when left out)")
+  .description("make a signed-in account the preferred one")
+  .action(lazyWithArg(() => import("./commands/switch.js")));
 
 program
   .command("status")
-  .description("who is signed in, token expiry and last refresh")
+  .description("every signed-in account: plan, token expiry, usage limits")
   .option("--refresh", "refresh the token if due and ask the backend for current usage limits")
   .option("--timeout <duration>", "time limit of the refresh (default 10s)")
   .action(lazy(() => import("./commands/status.js")));
@@ -75,6 +89,7 @@ const withServeOptions = (command: Command) =>
     .option("--claude-model <model>", "Codex model used for claude-* model names (default: the account's first model)")
     .option("--service-tier <tier>", "priority: the Fast tier (more usage) for requests that do not choose one (env: CODEX_PROXY_SERVICE_TIER)")
     .option("--web-search", "let chat requests search the web unless they say otherwise (env: CODEX_PROXY_WEB_SEARCH)")
+    .option("--account-strategy <strategy>", "with several accounts: failover (the preferred until it is limited) or round-robin (env: CODEX_PROXY_ACCOUNT_STRATEGY; default failover)")
     .option("--insecure-no-auth", "allow a non-loopback --host without an API key")
     .option("--shutdown-timeout <duration>", "how long open streams may finish after SIGTERM (default 10s)")
     .option("--body-limit <size>", "largest request body (default 50mb)")

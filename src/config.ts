@@ -45,7 +45,12 @@ export interface Config {
   idleTimeoutMs: number;
   /** the Codex CLI version the backend is told (`client_version`, user agent) @default CODEX_CLIENT_VERSION */
   clientVersion: string;
+  /** with several accounts: "failover" uses the preferred one until it is limited, "round-robin" spreads new conversations @default "failover" */
+  accountStrategy: AccountStrategy;
 }
+
+export const ACCOUNT_STRATEGIES = ["failover", "round-robin"] as const;
+export type AccountStrategy = (typeof ACCOUNT_STRATEGIES)[number];
 
 type Env = Record<string, string | undefined>;
 type Key = Exclude<keyof Config, "configDir">;
@@ -79,6 +84,7 @@ const SETTINGS: Record<Key, Setting> = {
   webSearch: { env: "CODEX_PROXY_WEB_SEARCH", fallback: false, parse: parseBoolean },
   idleTimeoutMs: { env: "CODEX_PROXY_IDLE_TIMEOUT", fallback: 300_000, parse: (raw, source) => parseDuration(parseString(raw, source), source) },
   clientVersion: { env: "CODEX_PROXY_CLIENT_VERSION", fallback: CODEX_CLIENT_VERSION, parse: parseVersion },
+  accountStrategy: { env: "CODEX_PROXY_ACCOUNT_STRATEGY", fallback: "failover", parse: oneOf(ACCOUNT_STRATEGIES) },
 };
 
 /** Flags hold raw strings (or arrays of them) as commander parsed them; they are checked like env values. */

@@ -1,12 +1,13 @@
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Dispatcher } from "undici";
 import type { Config } from "./config.js";
 import { createDispatcher } from "./_utils/http-client.js";
 import { createLogger, type Logger } from "./_utils/logger.js";
+import { Account } from "./accounts/account.js";
+import { AccountPool } from "./accounts/pool.js";
+import { AccountStore, type AccountRecord } from "./accounts/store.js";
 import { OAuthClient } from "./auth/oauth.js";
 import { TokenManager } from "./auth/token-manager.js";
-import { TokenStore } from "./auth/token-store.js";
 import { UpstreamClient } from "./upstream/client.js";
 import { ModelCatalog } from "./upstream/model-catalog.js";
 import { UsageStore } from "./upstream/usage-store.js";
@@ -16,27 +17,27 @@ export interface CoreOptions {
   logger?: Logger;
 }
 
-/** The account and the backend, wired once: what the CLI's commands, the server and a program use. */
+/** The accounts and the backend, wired once: what the CLI's commands, the server and a program use. */
 export interface Core {
   readonly config: Config;
   readonly logger: Logger;
-  /** the saved login (`auth.json`) */
-  readonly store: TokenStore;
+  /** the signed-in accounts on disk (`accounts/<key>/auth.json`, `accounts.json`) */
+  readonly accounts: AccountStore;
   readonly dispatcher: Dispatcher;
   readonly oauth: OAuthClient;
-  /** the access token, refreshed single-flight */
-  readonly tokens: TokenManager;
-  /** the Codex backend: `POST /responses`, the model list */
-  readonly upstream: UpstreamClient;
-  /** the account's models, cached in `models-cache.json` */
-  readonly catalog: ModelCatalog;
-  /** the last Codex usage-limit headers, shared between processes through `usage.json` */
-  readonly usage: UsageStore;
-  /** Another token manager on the same store (e.g. one that does not retry); `close()` waits for its refresh too. */
-  tokenManager(options?: { retryDelaysMs?: number[] }): TokenManager;
-  /** Delete the account's usage figures and model list (after logout, or a login as someone else); returns what existed. */
-  forgetAccountData(): string[];
-  /** Save usage, let a token refresh finish (the issuer may already have rotated the token), drop connections. */
+  /** picks the account for each request (strategy, stickiness, failover); the server's upstream */
+  readonly pool: AccountPool;
+  /** `POST /responses` through the pool */
+  readonly upstream: AccountPool;
+  /** every account's models together */
+  readonly catalog: AccountPool["catalog"];
+  /** every account's usage windows */
+  readonly usage: AccountPool;
+  /** A stored account at work: its token manager (single-flight refresh), backend client, models and usage. */
+  account(record: AccountRecord): Account;
+  /** Another token manager for an account (e.g. one that does not retry); `close()` waits for its refresh too. */
+  tokenManager(record: AccountRecord, options?: { retryDelaysMs?: number[] }): TokenManager;
+  /** Save usage, let token refreshes finish (the issuer may already have rotated a token), drop connections. */
   close(): Promise<void>;
 }
 
@@ -45,69 +46,65 @@ export interface Core {
  * store opens no connection pool.
  */
 export function createCore(config: Config, { logger = createLogger() }: CoreOptions = {}): Core {
-  const files = { usage: join(config.configDir, "usage.json"), models: join(config.configDir, "models-cache.json") };
   const managers: TokenManager[] = [];
+  const accounts = new Map<string, Account>();
   let dispatcher: Dispatcher | undefined;
   let oauth: OAuthClient | undefined;
-  let tokens: TokenManager | undefined;
-  let upstream: UpstreamClient | undefined;
-  let catalog: ModelCatalog | undefined;
-  let usage: UsageStore | undefined;
+  let pool: AccountPool | undefined;
 
   const core: Core = {
     config,
     logger,
-    store: new TokenStore(config.configDir),
+    accounts: new AccountStore(config.configDir),
     get dispatcher() {
       return (dispatcher ??= createDispatcher());
     },
     get oauth() {
       return (oauth ??= new OAuthClient(config.authUrl, core.dispatcher));
     },
-    get tokens() {
-      return (tokens ??= core.tokenManager());
-    },
-    get usage() {
-      return (usage ??= new UsageStore(files.usage, logger));
+    get pool() {
+      return (pool ??= new AccountPool({ store: core.accounts, account: (record) => core.account(record), strategy: config.accountStrategy, logger }));
     },
     get upstream() {
-      return (upstream ??= new UpstreamClient({
+      return core.pool;
+    },
+    get catalog() {
+      return core.pool.catalog;
+    },
+    get usage() {
+      return core.pool;
+    },
+    account(record) {
+      const known = accounts.get(record.key);
+      if (known) return known;
+      const tokens = core.tokenManager(record);
+      const usage = new UsageStore(join(record.dir, "usage.json"), logger);
+      const upstream = new UpstreamClient({
         idleTimeoutMs: config.idleTimeoutMs,
         clientVersion: config.clientVersion,
         baseUrl: config.upstreamUrl,
-        tokens: core.tokens,
+        tokens,
         dispatcher: core.dispatcher,
         logger,
-        onRateLimits: (snapshot) => core.usage.record(snapshot),
-      }));
-    },
-    get catalog() {
-      return (catalog ??= new ModelCatalog({
-        fetchModels: (signal) => core.upstream.listModels(signal),
-        cachePath: files.models,
+        onRateLimits: (snapshot) => usage.record(snapshot),
+      });
+      const catalog = new ModelCatalog({
+        fetchModels: (signal) => upstream.listModels(signal),
+        cachePath: join(record.dir, "models-cache.json"),
         logger,
         clientVersion: config.clientVersion,
-      }));
+      });
+      const account = new Account(record, { tokens, upstream, catalog, usage });
+      accounts.set(record.key, account);
+      return account;
     },
-    tokenManager(options = {}) {
-      const manager = new TokenManager({ store: core.store, oauth: core.oauth, logger, ...options });
+    tokenManager(record, options = {}) {
+      const manager = new TokenManager({ store: record.store, oauth: core.oauth, logger, ...options });
       managers.push(manager);
       return manager;
     },
-    forgetAccountData() {
-      const removed: string[] = [];
-      for (const path of Object.values(files)) {
-        try {
-          rmSync(path);
-          removed.push(path);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-        }
-      }
-      return removed;
-    },
     async close() {
-      usage?.flush();
+      for (const account of accounts.values()) account.usage.flush();
       if (managers.some((m) => m.refreshing)) logger.info("Waiting for the token refresh to finish, so that the new token is saved…");
       await Promise.all(managers.map((m) => m.settled()));
       // destroy, not close: the work is done, and close() would wait for a hung request

@@ -8,11 +8,17 @@ import { readAccountClaims } from "./jwt.js";
 import { CALLBACK_PORT, OAuthError, REDIRECT_URI, buildAuthorizeUrl, type OAuthClient, type TokenSet } from "./oauth.js";
 import { createPkce, createState } from "./pkce.js";
 import { readCodexAuth } from "./codex-import.js";
-import type { LoginMethod, StoredAuth, TokenStore } from "./token-store.js";
+import type { LoginMethod, StoredAuth } from "./token-store.js";
+
+/** Where a login is saved: the account store adds the account, or replaces its tokens. */
+export interface LoginStore {
+  /** `quarantined`: a corrupt file that was moved aside to make room */
+  save(auth: StoredAuth): { quarantined?: string };
+}
 
 export interface LoginContext {
   oauth: OAuthClient;
-  store: TokenStore;
+  store: LoginStore;
   ui: Ui;
   /** aborts when the login has taken too long */
   signal: AbortSignal;
@@ -32,7 +38,7 @@ export function loginCancelled(): CliError {
   return new CliError("Login cancelled; nothing was changed.", 130);
 }
 
-/** Save a fresh login, replacing any earlier one. A corrupt store is moved aside, not silently lost. */
+/** Save a fresh login: a new account, or new tokens for a stored one. A corrupt store is moved aside, not silently lost. */
 export function saveLogin(ctx: Pick<LoginContext, "store" | "ui">, tokens: TokenSet, method: LoginMethod, lastRefresh?: string): StoredAuth {
   const { accountId } = readAccountClaims(tokens.id_token, tokens.access_token);
   const auth: StoredAuth = {
@@ -40,13 +46,8 @@ export function saveLogin(ctx: Pick<LoginContext, "store" | "ui">, tokens: Token
     last_refresh: lastRefresh && !Number.isNaN(Date.parse(lastRefresh)) ? new Date(lastRefresh).toISOString() : new Date().toISOString(),
     method,
   };
-  try {
-    ctx.store.read();
-  } catch {
-    const aside = ctx.store.quarantine();
-    ctx.ui.logger.warn(`The old token store was corrupt; it was kept as ${aside}`);
-  }
-  ctx.store.write(auth);
+  const { quarantined } = ctx.store.save(auth);
+  if (quarantined) ctx.ui.logger.warn(`The old token store was corrupt; it was kept as ${quarantined}`);
   return auth;
 }
 
@@ -92,7 +93,7 @@ export async function loginWithBrowser(ctx: LoginContext, options: BrowserLoginO
           (exchanged) => {
             if (!exchanged) return new Promise(() => {}); // the browser's callback finished first
             saved!.method = "paste";
-            ctx.store.write(saved!);
+            ctx.store.save(saved!);
           },
           (error) => Promise.reject(withNextStep(error, again)),
         ),

@@ -4,7 +4,8 @@ import { withDeadline } from "../_utils/deadline.js";
 import { errorMessage } from "../errors.js";
 import { AuthError } from "../auth/errors.js";
 import { UpstreamError } from "../upstream/errors.js";
-import { formatDuration, formatRelative, parseDuration } from "../_utils/format.js";
+import { formatDuration, formatLocalTime, formatRelative, parseDuration } from "../_utils/format.js";
+import type { AccountRecord } from "../accounts/store.js";
 import { describeLogin } from "../auth/describe.js";
 import { CALLBACK_PORT } from "../auth/oauth.js";
 import { describePortOwner } from "../auth/port-owner.js";
@@ -61,35 +62,52 @@ export async function run(options: DoctorOptions, globals: GlobalOptions): Promi
   try {
     add(checkNode());
     add(checkDir(ctx.config.configDir));
-    const signedIn = checkStore(ctx, add);
-    if (signedIn) {
-      if (options.refresh) {
-        await timed("Token refresh", async () => {
-          const quick = ctx.core.tokenManager({ retryDelaysMs: [] }); // a refresh past the time limit is still saved
-          await quick.refreshNow();
-          return { name: "Token refresh", status: "ok", detail: "the issuer issued a new access token" };
-        }, refreshFix);
-      } else add({ name: "Token refresh", status: "info", detail: "skipped (--no-refresh)" });
+    // every account: its file, its tokens, a refresh and one backend call each (the backend's clock from the first)
+    let records: AccountRecord[] = [];
+    try {
+      records = ctx.core.accounts.list();
+    } catch (error) {
+      add({ name: "Tokens", status: "fail", detail: errorMessage(error), fix: "run `codex-proxy login`" });
     }
-    // the clock is compared with the backend's Date header; when there is none, say why
+    if (!records.length && !checks.some((c) => c.name === "Tokens")) add({ name: "Tokens", status: "fail", detail: "not signed in", fix: "run `codex-proxy login`" });
+    // the backend's clock is read from its answer; when there is none, say why
     let backendDate: string | undefined = undefined;
     let noDate = "not compared: sign in first (the backend's clock is read from its answer)";
     let live: ModelInfo[] = [];
-    await timed(
-      "Codex backend",
-      async () => {
-        if (!signedIn) return { name: "Codex backend", status: "info", detail: "not checked: sign in first" };
-        noDate = "not compared: the Codex backend did not answer";
-        live = await ctx.core.upstream.listModels(undefined, (h) => {
-          backendDate = typeof h.date === "string" ? h.date : undefined;
-          noDate = "not compared: the backend's answer had no Date header";
-        });
-        return { name: "Codex backend", status: "ok", detail: `${ctx.config.upstreamUrl} answers (${live.filter((m) => m.visible).length} models)` };
-      },
-      backendFix,
-    );
+    if (!records.length) add({ name: "Codex backend", status: "info", detail: "not checked: sign in first" });
+    for (const record of records) {
+      const of = records.length > 1 ? ` (${record.email ?? record.accountId ?? record.key})` : "";
+      if (!checkStore(record, of, add)) continue;
+      const account = ctx.core.account(record);
+      if (options.refresh) {
+        await timed(`Token refresh${of}`, async () => {
+          const quick = ctx.core.tokenManager(record, { retryDelaysMs: [] }); // a refresh past the time limit is still saved
+          await quick.refreshNow().catch((error) => {
+            if (error instanceof AuthError) account.markNeedsLogin(error);
+            throw error;
+          });
+          return { name: `Token refresh${of}`, status: "ok", detail: "the issuer issued a new access token" };
+        }, refreshFix);
+      } else add({ name: `Token refresh${of}`, status: "info", detail: "skipped (--no-refresh)" });
+      await timed(
+        `Codex backend${of}`,
+        async () => {
+          if (backendDate === undefined) noDate = "not compared: the Codex backend did not answer";
+          const models = await account.upstream.listModels(undefined, (h) => {
+            if (typeof h.date === "string") backendDate ??= h.date;
+            else noDate = "not compared: the backend's answer had no Date header";
+          });
+          if (!live.length) live = models;
+          const limited = account.limitedUntil();
+          if (limited) return { name: `Codex backend${of}`, status: "warn", detail: `answers, but this account's usage limit is reached until ${formatLocalTime(limited)}`, fix: "wait for the reset (`codex-proxy status` shows when), or sign in to another account: `codex-proxy login`" };
+          return { name: `Codex backend${of}`, status: "ok", detail: `${ctx.config.upstreamUrl} answers (${models.filter((m) => m.visible).length} models)` };
+        },
+        backendFix,
+      );
+    }
     add(checkClock(backendDate, noDate));
-    add(checkClientVersion(ctx.config.clientVersion, [...(ctx.core.catalog.saved()?.models ?? []), ...BUNDLED_MODELS], live));
+    const saved = records.flatMap((record) => ctx.core.account(record).catalog.saved()?.models ?? []);
+    add(checkClientVersion(ctx.config.clientVersion, [...saved, ...BUNDLED_MODELS], live));
     await timed("Login port", () => checkPort(CALLBACK_PORT, "127.0.0.1", "login"));
     await timed("Serve port", () => checkPort(ctx.config.port, ctx.config.host === "0.0.0.0" ? "127.0.0.1" : ctx.config.host, "serve"));
     await timed("Service", () => checkService());
@@ -119,32 +137,28 @@ function checkDir(dir: string): Check {
 }
 
 /** The token file, the tokens in it, and the access token's expiry. Returns whether someone is signed in. */
-function checkStore(ctx: CommandContext, add: (c: Check) => void): boolean {
-  const path = ctx.core.store.path;
-  if (!existsSync(path)) {
-    add({ name: "Tokens", status: "fail", detail: "not signed in", fix: "run `codex-proxy login`" });
-    return false;
-  }
+function checkStore(record: AccountRecord, of: string, add: (c: Check) => void): boolean {
+  const path = record.store.path;
   const mode = statSync(path).mode & 0o777;
-  if (mode & 0o077) add({ name: "Token file", status: "fail", detail: `${path} is readable by others (mode ${mode.toString(8)})`, fix: `chmod 600 ${path}` });
-  else add({ name: "Token file", status: "ok", detail: `${path} (mode 600)` });
+  if (mode & 0o077) add({ name: `Token file${of}`, status: "fail", detail: `${path} is readable by others (mode ${mode.toString(8)})`, fix: `chmod 600 ${path}` });
+  else add({ name: `Token file${of}`, status: "ok", detail: `${path} (mode 600)` });
   let auth;
   try {
-    auth = ctx.core.store.read();
+    auth = record.store.read();
   } catch (error) {
-    add({ name: "Tokens", status: "fail", detail: errorMessage(error), fix: "run `codex-proxy login`" });
+    add({ name: `Tokens${of}`, status: "fail", detail: errorMessage(error), fix: "run `codex-proxy login`" });
     return false;
   }
   if (!auth) {
-    add({ name: "Tokens", status: "fail", detail: "the store holds no tokens", fix: "run `codex-proxy login`" });
+    add({ name: `Tokens${of}`, status: "fail", detail: "the store holds no tokens", fix: "run `codex-proxy login`" });
     return false;
   }
   const s = describeLogin(auth, path);
-  add({ name: "Tokens", status: "ok", detail: `signed in as ${s.email ?? "unknown"} (ChatGPT ${s.planName}, account ${s.accountId ?? "unknown"})` });
+  add({ name: `Tokens${of}`, status: "ok", detail: `${record.preferred && of ? "preferred; " : ""}signed in as ${s.email ?? "unknown"} (ChatGPT ${s.planName}, account ${s.accountId ?? "unknown"})` });
   if (s.accessTokenExpiresAt) {
     const at = Date.parse(s.accessTokenExpiresAt);
-    add({ name: "Access token", status: "ok", detail: s.accessTokenExpired ? `expired ${formatRelative(at)}; refreshed on next use` : `expires ${formatRelative(at)}` });
-  } else add({ name: "Access token", status: "info", detail: "no expiry in the token; refreshed 8 days after the last refresh" });
+    add({ name: `Access token${of}`, status: "ok", detail: s.accessTokenExpired ? `expired ${formatRelative(at)}; refreshed on next use` : `expires ${formatRelative(at)}` });
+  } else add({ name: `Access token${of}`, status: "info", detail: "no expiry in the token; refreshed 8 days after the last refresh" });
   return true;
 }
 

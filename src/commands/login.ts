@@ -2,8 +2,9 @@ import { existsSync } from "node:fs";
 import { CliError } from "../errors.js";
 import { formatRows, parseDuration, formatDuration } from "../_utils/format.js";
 import { defaultCodexAuthPath } from "../auth/codex-import.js";
-import { describeLogin, sameAccount, type LoginSummary } from "../auth/describe.js";
-import { DEVICE_CODE_LIFETIME_MS, LoginTimeoutError, importFromCodex, loginCancelled, loginWithBrowser, loginWithDevice, type LoginContext } from "../auth/login.js";
+import { describeLogin } from "../auth/describe.js";
+import type { SaveResult } from "../accounts/store.js";
+import { DEVICE_CODE_LIFETIME_MS, LoginTimeoutError, importFromCodex, loginCancelled, loginWithBrowser, loginWithDevice, type LoginContext, type LoginStore } from "../auth/login.js";
 import type { StoredAuth } from "../auth/token-store.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 
@@ -23,46 +24,42 @@ export async function run(options: LoginOptions, globals: GlobalOptions): Promis
   const ctx = new CommandContext(globals);
   const explicitTimeout = options.timeout === undefined ? undefined : parseDuration(options.timeout, "--timeout");
   if (explicitTimeout !== undefined && explicitTimeout <= 0) throw new CliError(`--timeout must be longer than 0, e.g. 90s or 5m.`, 2);
-  const before = storedLogin(ctx);
+  const saves: SaveResult[] = [];
+  // every login adds its account, or replaces the tokens of the stored one, and makes it the preferred one
+  const store: LoginStore = { save: (auth) => saves[saves.push(ctx.core.accounts.save(auth)) - 1]! };
   try {
     const method = await chooseMethod(ctx, options);
     let auth: StoredAuth;
     if (method === "import") {
-      auth = importFromCodex({ store: ctx.core.store, ui: ctx.ui }, typeof options.import === "string" ? options.import : defaultCodexAuthPath());
+      auth = importFromCodex({ store, ui: ctx.ui }, typeof options.import === "string" ? options.import : defaultCodexAuthPath());
     } else {
       const limitMs = explicitTimeout ?? (method === "device" ? DEVICE_CODE_LIFETIME_MS : 5 * 60_000);
       auth = await withTimeout(limitMs, method, (signal) => {
-        const loginCtx: LoginContext = { oauth: ctx.core.oauth, store: ctx.core.store, ui: ctx.ui, signal, timeoutMs: limitMs };
+        const loginCtx: LoginContext = { oauth: ctx.core.oauth, store, ui: ctx.ui, signal, timeoutMs: limitMs };
         return method === "device"
           ? loginWithDevice(loginCtx)
           : loginWithBrowser(loginCtx, { openBrowser: options.browser, allowPaste: ctx.ui.interactive });
       });
     }
-    const summary = describeLogin(auth, ctx.core.store.path);
-    const replaced = before && !sameAccount(before, summary) ? before : undefined;
-    // the previous account's usage figures and model list are not this one's; without a login they are nobody's
-    if (replaced || !before) ctx.core.forgetAccountData();
-    const replacing = replaced ? ` (replacing ${replaced.email ?? replaced.accountId ?? "the previous account"})` : "";
+    const saved = saves.at(-1)!;
+    const summary = describeLogin(auth, saved.account.store.path);
+    const others = saved.count - 1;
+    const what = saved.added
+      ? others
+        ? ` — added; ${saved.count} accounts, this one preferred`
+        : ""
+      : ` — its tokens were renewed${others ? `; ${saved.count} accounts, this one preferred` : ""}`;
     ctx.ui.result(
-      `✔ Signed in as ${summary.email ?? "(no email in the token)"} (ChatGPT ${summary.planName})${replacing}\n` +
+      `✔ Signed in as ${summary.email ?? "(no email in the token)"} (ChatGPT ${summary.planName})${what}\n` +
         formatRows([
           ["account", summary.accountId ?? "unknown"],
-          ["tokens", ctx.core.store.path],
+          ["tokens", summary.store],
+          ...(others ? [["switch", "codex-proxy switch <email>  (see all: codex-proxy status)"] as [string, string]] : []),
         ]),
-      replaced ? { ...summary, replaced: { email: replaced.email, accountId: replaced.accountId } } : summary,
+      { ...summary, added: saved.added, preferred: true, accounts: saved.count },
     );
   } finally {
     await ctx.close();
-  }
-}
-
-/** The login a new one may replace; a corrupt or missing store has none. */
-function storedLogin(ctx: CommandContext): LoginSummary | undefined {
-  try {
-    const auth = ctx.core.store.read();
-    return auth && describeLogin(auth, ctx.core.store.path);
-  } catch {
-    return undefined;
   }
 }
 

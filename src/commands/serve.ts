@@ -21,6 +21,7 @@ export interface ServeFlags {
   claudeModel?: string;
   serviceTier?: string;
   webSearch?: boolean;
+  accountStrategy?: string;
   insecureNoAuth?: boolean;
   /** how long open streams may finish after SIGTERM @default "10s" */
   shutdownTimeout?: string;
@@ -56,6 +57,7 @@ export function serveSettings(flags: ServeFlags) {
     claudeModel: flags.claudeModel,
     serviceTier: flags.serviceTier,
     webSearch: flags.webSearch,
+    accountStrategy: flags.accountStrategy,
     idleTimeoutMs: flags.idleTimeout,
   };
 }
@@ -77,7 +79,13 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
   const server = await startServer(app, config.host, config.port);
 
   try {
-    ctx.core.store.read() ?? logger.warn("Not signed in: requests will fail with 401 until you run `codex-proxy login` (no restart needed).");
+    const accounts = ctx.core.accounts.list();
+    if (!accounts.length) logger.warn("Not signed in: requests will fail with 401 until you run `codex-proxy login` (no restart needed).");
+    else if (accounts.length > 1) {
+      const names = accounts.map((a) => `${a.email ?? a.accountId ?? a.key}${a.preferred ? " (preferred)" : ""}`);
+      logger.info(`${accounts.length} ChatGPT accounts, ${config.accountStrategy}: ${names.join(", ")}`);
+    }
+    for (const account of accounts) if (account.problem) logger.warn(account.problem.message);
   } catch (error) {
     logger.warn((error as Error).message);
   }

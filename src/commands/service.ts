@@ -27,8 +27,11 @@ function serveArgs(flags: ServeFlags, port: number, host: string): string[] {
     ["--shutdown-timeout", flags.shutdownTimeout],
     ["--body-limit", flags.bodyLimit],
     ["--idle-timeout", flags.idleTimeout],
+    ["--service-tier", flags.serviceTier],
+    ["--account-strategy", flags.accountStrategy],
   ];
   for (const [flag, value] of pairs) if (value !== undefined) args.push(flag, value);
+  if (flags.webSearch) args.push("--web-search");
   if (flags.insecureNoAuth) args.push("--insecure-no-auth");
   return args;
 }

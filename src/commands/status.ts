@@ -2,69 +2,125 @@ import { NotSignedInError } from "../auth/errors.js";
 import { formatDuration, formatLocalTime, formatRelative, formatRows, parseDuration } from "../_utils/format.js";
 import { untilAborted, withTimeLimit } from "../_utils/deadline.js";
 import { UpstreamError } from "../upstream/errors.js";
-import { describeLogin } from "../auth/describe.js";
+import { describeLogin, type LoginSummary } from "../auth/describe.js";
 import { formatUsage } from "../cli/usage-format.js";
 import { usageJson } from "../upstream/rate-limits.js";
 import { errorMessage } from "../errors.js";
+import { AuthError } from "../auth/errors.js";
+import type { Account } from "../accounts/account.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 
 export interface StatusOptions {
-  /** refresh the token if due, and make one cheap backend call (`/models`) to update the usage limits */
+  /** refresh each token if due, and make one cheap backend call (`/models`) per account to update the usage limits */
   refresh?: boolean;
-  /** how long the token refresh and the backend call may take @default "10s" */
+  /** how long the token refreshes and the backend calls may take @default "10s" */
   timeout?: string;
 }
 
 export async function run(options: StatusOptions, globals: GlobalOptions): Promise<void> {
   const ctx = new CommandContext(globals);
   const limitMs = parseDuration(options.timeout ?? "10s", "--timeout");
+  let accounts: Account[];
   try {
-    if (options.refresh && ctx.core.store.read()) {
+    accounts = ctx.core.accounts.list().map((record) => ctx.core.account(record));
+    if (options.refresh && accounts.length) {
       const spinner = await ctx.ui.spinner("Asking the Codex backend for the usage limits…", { logElsewhere: false });
       // a backend or issuer that accepts and never answers must not leave a blank screen
       let late: Error | undefined;
-      const warn = (error: unknown) => ctx.logger.warn(`Could not update the usage limits: ${errorMessage(error)}`);
+      const warn = (account: Account, error: unknown) =>
+        ctx.logger.warn(`Could not update the usage limits${accounts.length > 1 ? ` of ${account.name}` : ""}: ${errorMessage(error)}`);
       await withTimeLimit(
-        async (signal) => {
-          await untilAborted(ctx.core.tokens.getAccessToken(), signal);
-          await ctx.core.upstream.listModels(signal).catch((error) => signal.aborted || warn(error));
-        },
+        (signal) =>
+          Promise.all(
+            accounts.map(async (account) => {
+              if (account.record.problem) return;
+              try {
+                await untilAborted(account.tokens.getAccessToken(), signal);
+              } catch (error) {
+                if (error instanceof AuthError) account.markNeedsLogin(error);
+                throw error;
+              }
+              await account.upstream.listModels(signal).catch((error) => signal.aborted || warn(account, error));
+            }),
+          ),
         limitMs,
         () => (late = new UpstreamError("timeout", `no answer within ${formatDuration(limitMs)}`)),
       )
         .catch((error) => {
-          if (error !== late) throw error;
-          warn(error);
+          if (error !== late && !(error instanceof AuthError)) throw error;
+          warn(accounts[0]!, error);
         })
         .finally(() => spinner.stop());
     }
   } finally {
     await ctx.close();
   }
-  const auth = ctx.core.store.read();
-  if (!auth) {
-    if (ctx.ui.json) ctx.ui.result("", { signedIn: false, store: ctx.core.store.path });
+  if (!accounts.length) {
+    if (ctx.ui.json) ctx.ui.result("", { signedIn: false, store: ctx.core.accounts.dir, accounts: [] });
     throw new NotSignedInError();
   }
   const now = Date.now();
-  const s = describeLogin(auth, ctx.core.store.path, now);
-  const expiry = s.accessTokenExpiresAt
-    ? `${s.accessTokenExpired ? "expired" : "expires"} ${formatLocalTime(Date.parse(s.accessTokenExpiresAt))} (${formatRelative(Date.parse(s.accessTokenExpiresAt), now)})` +
-      (s.accessTokenExpired ? ", refreshed on next use" : "")
-    : "no expiry in the token";
-  const lastRefresh = Date.parse(s.lastRefresh);
-  const usage = ctx.core.usage.latest ?? ctx.core.usage.read();
-  ctx.ui.result(
-    `Signed in as ${s.email ?? "(no email in the token)"}\n` +
-      formatRows([
-        ["plan", s.planName],
-        ["account id", s.accountId ?? "unknown"],
-        ["access token", expiry],
-        ["last refresh", `${formatLocalTime(lastRefresh)} (${formatRelative(lastRefresh, now)})`],
-        ["signed in via", s.method],
-        ["token store", s.store],
-      ]) +
-      `\n\n${formatUsage(usage, now)}`,
-    { ...s, usage: usageJson(usage) },
-  );
+  const views = accounts.map((account) => view(account, now));
+  const preferred = views[0]!;
+  const text =
+    views.length === 1
+      ? `Signed in as ${preferred.title}\n${preferred.text}`
+      : `${views.length} ChatGPT accounts (serve uses ${ctx.config.accountStrategy}; change the preferred one with \`codex-proxy switch\`)\n\n` +
+        views.map((v, i) => `${i === 0 ? "★" : "•"} ${v.title}${i === 0 ? " (preferred)" : ""}\n${indent(v.text)}`).join("\n\n");
+  ctx.ui.result(text, { ...(preferred.summary ?? { signedIn: true }), usage: preferred.json.usage, accounts: views.map((v) => v.json) });
+}
+
+/** One account's lines and JSON. */
+function view(account: Account, now: number) {
+  const { record } = account;
+  const usage = account.usage.latest ?? account.usage.read();
+  const limitedUntil = account.limitedUntil(now);
+  const loginProblem = record.problem?.message ?? account.loginProblem();
+  let summary: LoginSummary | undefined;
+  try {
+    const auth = record.store.read();
+    summary = auth && describeLogin(auth, record.store.path, now);
+  } catch {
+    summary = undefined; // the problem is shown instead
+  }
+  const rows: [string, string][] = [];
+  if (summary) {
+    const expiry = summary.accessTokenExpiresAt
+      ? `${summary.accessTokenExpired ? "expired" : "expires"} ${formatLocalTime(Date.parse(summary.accessTokenExpiresAt))} (${formatRelative(Date.parse(summary.accessTokenExpiresAt), now)})` +
+        (summary.accessTokenExpired ? ", refreshed on next use" : "")
+      : "no expiry in the token";
+    const lastRefresh = Date.parse(summary.lastRefresh);
+    rows.push(
+      ["plan", summary.planName],
+      ["account id", summary.accountId ?? "unknown"],
+      ["access token", expiry],
+      ["last refresh", `${formatLocalTime(lastRefresh)} (${formatRelative(lastRefresh, now)})`],
+      ["signed in via", summary.method],
+      ["token store", summary.store],
+    );
+  }
+  if (limitedUntil) rows.push(["limited until", `${formatLocalTime(limitedUntil)} (${formatRelative(limitedUntil, now)}): requests go to another account meanwhile`]);
+  if (loginProblem) rows.push(["needs login", `${loginProblem} (codex-proxy login)`]);
+  return {
+    title: `${record.email ?? "(no email in the token)"}`,
+    summary,
+    text: `${formatRows(rows)}\n\n${formatUsage(usage, now)}`,
+    json: {
+      email: record.email,
+      accountId: record.accountId,
+      plan: record.plan,
+      preferred: record.preferred,
+      accessTokenExpiresAt: summary?.accessTokenExpiresAt ?? null,
+      usage: usageJson(usage),
+      limitedUntil: limitedUntil ? new Date(limitedUntil).toISOString() : null,
+      needsLogin: loginProblem !== undefined,
+    },
+  };
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => (line ? `  ${line}` : line))
+    .join("\n");
 }

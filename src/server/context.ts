@@ -1,9 +1,9 @@
 import type { Logger } from "../_utils/logger.js";
 import type { Config } from "../config.js";
 import type { TranslateContext } from "../translate/responses/build.js";
-import type { UpstreamClient } from "../upstream/client.js";
-import type { ModelCatalog } from "../upstream/model-catalog.js";
-import type { UsageStore } from "../upstream/usage-store.js";
+import type { AccountPool, PoolResponseOptions } from "../accounts/pool.js";
+import type { AccountRecord } from "../accounts/store.js";
+import type { UpstreamStream } from "../upstream/client.js";
 
 /** Server settings: the resolved {@link Config} fields `serve` uses, plus its own. */
 export type ServeOptions = Pick<
@@ -33,12 +33,18 @@ export function serveOptions(config: Config, bodyLimit = 50 * 1024 ** 2): ServeO
   };
 }
 
+/** A backend answer, and the account that serves it when the upstream is an account pool. */
+export type ServedStream = UpstreamStream & { account?: AccountRecord; shared?: boolean };
+
 /** Everything a route needs; built once per server, no module-level state. */
 export interface ServerContext {
   options: ServeOptions;
-  upstream: Pick<UpstreamClient, "createResponse">;
-  catalog: Pick<ModelCatalog, "get" | "invalidate">;
-  usage: UsageStore;
+  /** opens `POST /responses` with the account the request should use */
+  upstream: { createResponse(body: Record<string, unknown>, options?: PoolResponseOptions): Promise<ServedStream> };
+  /** every account's models together */
+  catalog: Pick<AccountPool["catalog"], "get" | "invalidate">;
+  /** every account's usage windows, for `GET /v1/usage` */
+  usage: Pick<AccountPool, "usageReport">;
   logger: Logger;
   /** aborts every in-flight upstream request when the server shuts down */
   shutdownSignal: AbortSignal;

@@ -9,6 +9,8 @@ export interface RequestNote {
   /** the backend model and effort the request was sent with */
   model?: string;
   effort?: string;
+  /** the account that served it, when there are several */
+  account?: string;
   /** the backend answer, whose usage is known once it is complete */
   upstream?: { readonly usage?: ResponsesUsage };
   /** why the answer failed (an error status, or a stream cut after its 200) */
@@ -50,6 +52,7 @@ export function createRequestLogger(logger: Logger): ((event: H3Event) => void) 
 export function formatRequestLine(method: string, path: string, status: number, ms: number, note: RequestNote, clientGone: boolean): string {
   let line = `${method} ${path} ${status}`;
   if (note.model) line += ` ${note.model}${note.effort ? ` (${note.effort})` : ""}`;
+  if (note.account) line += ` via ${note.account}`;
   line += ` ${ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`}`;
   const usage = note.upstream?.usage;
   if (usage) line += `, tokens ${usage.input_tokens ?? 0} in / ${usage.output_tokens ?? 0} out`;

@@ -128,7 +128,11 @@ export class UpstreamClient {
       return rejected === undefined ? await this.#options.tokens.getAccessToken() : await this.#options.tokens.refreshAfterUnauthorized(rejected);
     } catch (error) {
       // the owner must sign in (again): the client hears 401 with the way out
-      if (error instanceof AuthError) throw new UpstreamError("unauthorized", error.message);
+      if (error instanceof AuthError) {
+        const unauthorized = new UpstreamError("unauthorized", error.message);
+        unauthorized.cause = error; // the login is dead, not the request: several accounts set this one aside
+        throw unauthorized;
+      }
       throw new UpstreamError("bad_gateway", errorMessage(error));
     }
   }

@@ -1,14 +1,10 @@
 // The app without a socket (`app.request()`): the web-standard body and stream paths, which the served
 // e2e tests (Node request and response) never take.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/server/app.js";
 import type { ServerContext } from "../../src/server/context.js";
 import { createLogger } from "../../src/_utils/logger.js";
 import { BUNDLED_MODELS } from "../../src/upstream/models.js";
-import { UsageStore } from "../../src/upstream/usage-store.js";
 import type { ResponsesEvent } from "../../src/translate/responses/types.js";
 import { responseSteps } from "../fake-backend/events.js";
 
@@ -23,7 +19,7 @@ function appWith(events: ResponsesEvent[]) {
       },
     },
     catalog: { get: async () => ({ models: BUNDLED_MODELS, source: "bundled", fetchedAt: null }), invalidate: () => {} },
-    usage: new UsageStore(join(mkdtempSync(join(tmpdir(), "codex-proxy-app-")), "usage.json")),
+    usage: { usageReport: () => ({ usage: null, accounts: [] }) },
     logger: createLogger({ quiet: true }),
     shutdownSignal: new AbortController().signal,
     version: "0.0.0-test",

@@ -3,13 +3,16 @@ import { unknownModel } from "../../translate/model-name.js";
 import type { TranslateContext } from "../../translate/responses/build.js";
 import type { ResponsesRequest } from "../../translate/responses/types.js";
 import { UpstreamError } from "../../upstream/errors.js";
-import type { UpstreamStream } from "../../upstream/client.js";
-import type { ServerContext } from "../context.js";
+import { AccountNotFoundError, AmbiguousAccountError } from "../../accounts/errors.js";
+import { InvalidRequestError } from "../../translate/errors.js";
+import type { ServedStream, ServerContext } from "../context.js";
 import { requestSignal } from "../node.js";
 import { requestNote } from "../request-log.js";
 
 /** Names the reasoning effort an answer was made with. */
 export const EFFORT_HEADER = "x-codex-proxy-reasoning-effort";
+/** In a request: the account that must serve it (email or workspace id). In an answer: the workspace id that served it. */
+export const ACCOUNT_HEADER = "x-codex-proxy-account";
 
 type Handler = (event: H3Event) => unknown;
 
@@ -29,7 +32,7 @@ export async function openUpstream(
   request: ResponsesRequest,
   translateCtx: TranslateContext,
   requestedModel: string,
-): Promise<UpstreamStream> {
+): Promise<ServedStream> {
   // the effort may differ from the one asked for (clamped to the model's), so every answer names it
   const effort = request.reasoning?.effort;
   if (effort) event.res.headers.set(EFFORT_HEADER, effort);
@@ -39,10 +42,21 @@ export async function openUpstream(
     note.effort = effort;
   }
   try {
-    const upstream = await ctx.upstream.createResponse(request, { signal: requestSignal(event, ctx.shutdownSignal), sessionId: request.prompt_cache_key });
-    if (note) note.upstream = upstream;
+    const upstream = await ctx.upstream.createResponse(request, {
+      signal: requestSignal(event, ctx.shutdownSignal),
+      sessionId: request.prompt_cache_key,
+      account: event.req.headers.get(ACCOUNT_HEADER) ?? undefined,
+    });
+    if (upstream.account) event.res.headers.set(ACCOUNT_HEADER, upstream.account.accountId ?? upstream.account.key);
+    if (note) {
+      note.upstream = upstream;
+      if (upstream.shared) note.account = upstream.account?.email ?? upstream.account?.key;
+    }
     return upstream;
   } catch (error) {
+    if (error instanceof AccountNotFoundError || error instanceof AmbiguousAccountError) {
+      throw new InvalidRequestError(error.message, ACCOUNT_HEADER, "account_not_found", 400);
+    }
     if (error instanceof UpstreamError && error.kind === "model_not_supported") {
       ctx.catalog.invalidate();
       throw unknownModel(requestedModel, translateCtx.models);

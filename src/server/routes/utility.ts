@@ -1,6 +1,5 @@
 import type { H3 } from "h3";
 import type { ServerContext } from "../context.js";
-import { usageJson } from "../../upstream/rate-limits.js";
 
 const started = Date.now();
 
@@ -31,8 +30,8 @@ export function registerUtilityRoutes(app: H3, ctx: ServerContext): void {
   app.get("/health", health);
   // the name Kubernetes probes (and an earlier proxy this one replaces) use
   app.get("/healthz", health);
-  // the last Codex usage-limit windows the backend reported (no backend call)
-  const usage = () => ({ object: "usage", usage: usageJson(ctx.usage.latest ?? ctx.usage.read()) });
+  // the last Codex usage-limit windows the backend reported, the preferred account's and each account's (no backend call)
+  const usage = () => ({ object: "usage", ...ctx.usage.usageReport() });
   app.get("/v1/usage", usage);
   app.get("/usage", usage);
   app.get("/", () => ({

@@ -1,0 +1,118 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../_utils/atomic-write.js";
+import { AuthError } from "../auth/errors.js";
+import type { TokenManager } from "../auth/token-manager.js";
+import type { UpstreamClient } from "../upstream/client.js";
+import type { UpstreamError } from "../upstream/errors.js";
+import type { ModelCatalog } from "../upstream/model-catalog.js";
+import type { RateLimitSnapshot } from "../upstream/rate-limits.js";
+import type { UsageStore } from "../upstream/usage-store.js";
+import type { AccountRecord } from "./store.js";
+
+/** How long an account stays set aside after a usage limit without a reset time, or after a model it lacks. */
+const UNKNOWN_RESET_MS = 60_000;
+const UNSUPPORTED_MODEL_MS = 10 * 60_000;
+
+export interface AccountParts {
+  tokens: TokenManager;
+  upstream: UpstreamClient;
+  catalog: ModelCatalog;
+  usage: UsageStore;
+}
+
+/** A signed-in account at work: its token, its backend client, its models and usage, and whether it can serve now. */
+export class Account implements AccountParts {
+  readonly tokens: TokenManager;
+  readonly upstream: UpstreamClient;
+  readonly catalog: ModelCatalog;
+  readonly usage: UsageStore;
+  #limitedUntil = 0;
+  /** a dead login, until its store file changes (a new `login`) */
+  #needsLogin?: { error: Error; mtime?: number };
+  readonly #unsupported = new Map<string, number>();
+
+  constructor(
+    public record: AccountRecord,
+    parts: AccountParts,
+  ) {
+    this.tokens = parts.tokens;
+    this.upstream = parts.upstream;
+    this.catalog = parts.catalog;
+    this.usage = parts.usage;
+  }
+
+  get key(): string {
+    return this.record.key;
+  }
+
+  /** What to call it in messages and headers: the email, else the workspace id. */
+  get name(): string {
+    return this.record.email ?? this.record.accountId ?? this.record.key;
+  }
+
+  /** Until when (epoch ms) the plan's usage limit stops this account: a 429 it met, or a window the backend reports full. */
+  limitedUntil(now = Date.now()): number | undefined {
+    const until = Math.max(this.#limitedUntil, fullUntil(this.usage.latest ?? this.usage.read(), now) ?? 0);
+    return until > now ? until : undefined;
+  }
+
+  markLimited(error: UpstreamError, now = Date.now()): void {
+    this.#limitedUntil = Math.max(this.#limitedUntil, error.extra.resetsAt ?? now + UNKNOWN_RESET_MS);
+  }
+
+  /** The reason this account must be signed in again, while its login on disk is the one that failed. */
+  needsLogin(): Error | undefined {
+    if (this.#needsLogin && this.#needsLogin.mtime !== this.record.store.mtimeMs()) this.#needsLogin = undefined;
+    return this.#needsLogin?.error;
+  }
+
+  markNeedsLogin(error: Error): void {
+    const mtime = this.record.store.mtimeMs();
+    if (this.#needsLogin?.mtime === mtime) return;
+    this.#needsLogin = { error, mtime };
+    try {
+      // so that `status` in another process can say so too
+      writeFileAtomic(this.#markerPath, JSON.stringify({ reason: error.message, storeMtimeMs: mtime }), { durable: false });
+    } catch {
+      // only a hint for status
+    }
+  }
+
+  /** Why this account needs a new login, as this process or another one (serve) found out; undefined while its login works. */
+  loginProblem(): string | undefined {
+    const known = this.needsLogin();
+    if (known) return known.message;
+    try {
+      const marker = JSON.parse(readFileSync(this.#markerPath, "utf8")) as { reason?: string; storeMtimeMs?: number };
+      return marker.storeMtimeMs === this.record.store.mtimeMs() ? (marker.reason ?? "sign in again") : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  get #markerPath(): string {
+    return join(this.record.dir, "needs-login.json");
+  }
+
+  lacksModel(slug: string, now = Date.now()): boolean {
+    return (this.#unsupported.get(slug) ?? 0) > now;
+  }
+
+  markLacksModel(slug: string, now = Date.now()): void {
+    this.#unsupported.set(slug, now + UNSUPPORTED_MODEL_MS);
+  }
+}
+
+/** The latest reset of the windows the backend reports at 100 %, if any is still ahead. */
+export function fullUntil(snapshot: RateLimitSnapshot | undefined, now = Date.now()): number | undefined {
+  const resets = [snapshot?.primary, snapshot?.secondary]
+    .filter((w) => w && w.usedPercent >= 100 && w.resetsAt && w.resetsAt > now)
+    .map((w) => w!.resetsAt!);
+  return resets.length ? Math.max(...resets) : undefined;
+}
+
+/** A login the owner must renew: the refresh failed for good, or the backend keeps rejecting it. */
+export function isDeadLogin(error: UpstreamError): boolean {
+  return error.kind === "unauthorized" && (error.cause instanceof AuthError || error.extra.upstreamStatus === 401 || error.extra.upstreamStatus === 403);
+}

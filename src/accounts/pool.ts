@@ -1,0 +1,229 @@
+import type { Logger } from "../_utils/logger.js";
+import { formatLocalTime, formatRelative } from "../_utils/format.js";
+import { NotSignedInError } from "../auth/errors.js";
+import type { ResponseStreamOptions, UpstreamStream } from "../upstream/client.js";
+import { UpstreamError } from "../upstream/errors.js";
+import type { CatalogSnapshot } from "../upstream/model-catalog.js";
+import { BUNDLED_MODELS, type ModelInfo } from "../upstream/models.js";
+import { usageJson } from "../upstream/rate-limits.js";
+import { isDeadLogin, type Account } from "./account.js";
+import type { AccountRecord, AccountStore } from "./store.js";
+
+import type { AccountStrategy } from "../config.js";
+
+export interface PoolResponseOptions extends ResponseStreamOptions {
+  /** serve with this account only (`x-codex-proxy-account`: an email, workspace id or key) */
+  account?: string;
+}
+
+export interface PooledStream extends UpstreamStream {
+  /** the account that serves this answer */
+  account: AccountRecord;
+  /** several accounts are signed in (then logs name the one that served) */
+  shared: boolean;
+}
+
+export interface AccountPoolOptions {
+  store: AccountStore;
+  /** the account at work for a stored one (the core builds and keeps them) */
+  account: (record: AccountRecord) => Account;
+  strategy?: AccountStrategy;
+  logger?: Logger;
+  now?: () => number;
+}
+
+/** the conversations remembered for stickiness: enough for a busy day, bounded for a long-running daemon */
+const MAX_CONVERSATIONS = 10_000;
+
+/**
+ * Picks the account for each request: a conversation stays on the account it started on (the backend's prompt
+ * cache is per account), new ones go to the preferred account (failover) or in turn (round-robin), and a
+ * request that meets a usage limit, a dead login or a model the plan lacks moves to the next account before any
+ * byte reached the client. Picks up accounts added or removed on disk without a restart.
+ */
+export class AccountPool {
+  readonly #options: AccountPoolOptions;
+  readonly #now: () => number;
+  readonly #conversations = new Map<string, string>();
+  #accounts: Account[] = [];
+  #fingerprint?: string;
+  #checkedAt = 0;
+  #turn = 0;
+
+  constructor(options: AccountPoolOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get strategy(): AccountStrategy {
+    return this.#options.strategy ?? "failover";
+  }
+
+  /** The accounts, preferred first; re-read from disk at most once a second, and only when they changed. */
+  accounts(): Account[] {
+    const now = Date.now();
+    if (this.#fingerprint !== undefined && now - this.#checkedAt < 1000) return this.#accounts;
+    this.#checkedAt = now;
+    const fingerprint = this.#options.store.fingerprint();
+    if (fingerprint === this.#fingerprint) return this.#accounts;
+    this.#accounts = this.#options.store.list().map((record) => {
+      const account = this.#options.account(record);
+      account.record = record; // preferred may have changed
+      return account;
+    });
+    this.#fingerprint = fingerprint;
+    return this.#accounts;
+  }
+
+  async createResponse(body: Record<string, unknown>, options: PoolResponseOptions = {}): Promise<PooledStream> {
+    const accounts = this.accounts().filter((a) => !a.record.problem);
+    if (!accounts.length) throw unauthorized(new NotSignedInError());
+    const model = typeof body.model === "string" ? body.model : "";
+    if (options.account !== undefined) {
+      const pinned = this.#find(accounts, options.account);
+      return pooled(await pinned.upstream.createResponse(body, options), pinned.record, accounts.length > 1);
+    }
+    const now = this.#now();
+    const failures: { account: Account; error: UpstreamError }[] = [];
+    const limited: Account[] = [];
+    for (const account of this.#candidates(accounts, options.sessionId, model, now)) {
+      if (account.limitedUntil(now) !== undefined) {
+        limited.push(account);
+        continue;
+      }
+      const served = await this.#try(account, body, options, failures);
+      if (served) return served;
+    }
+    // every account is limited: ask with the one that resets first (the limit may have lifted), and relay its answer
+    const first = limited.sort((a, b) => a.limitedUntil(now)! - b.limitedUntil(now)!)[0];
+    if (first) {
+      const served = await this.#try(first, body, options, failures);
+      if (served) return served;
+    }
+    throw this.#finalError(failures, accounts.length);
+  }
+
+  async #try(account: Account, body: Record<string, unknown>, options: PoolResponseOptions, failures: { account: Account; error: UpstreamError }[]): Promise<PooledStream | undefined> {
+    try {
+      const stream = await account.upstream.createResponse(body, options);
+      if (options.sessionId) this.#remember(options.sessionId, account.key);
+      return pooled(stream, account.record, this.#accounts.length > 1);
+    } catch (error) {
+      if (!(error instanceof UpstreamError) || options.signal?.aborted) throw error;
+      if (error.kind === "usage_limit") account.markLimited(error);
+      else if (isDeadLogin(error)) account.markNeedsLogin(error);
+      else if (error.kind === "model_not_supported") account.markLacksModel(String(body.model));
+      else throw error; // the request's own fault, or the backend's: another account would answer the same
+      failures.push({ account, error });
+      this.#options.logger?.debug(`Account ${account.name}: ${error.message}; trying the next account`);
+      return undefined;
+    }
+  }
+
+  /** The sticky account first, then the strategy's order; accounts needing login, or lacking the model, last. */
+  #candidates(accounts: Account[], sessionId: string | undefined, model: string, now: number): Account[] {
+    let order = accounts;
+    if (this.strategy === "round-robin" && accounts.length > 1) {
+      const start = this.#turn++ % accounts.length;
+      order = [...accounts.slice(start), ...accounts.slice(0, start)];
+    }
+    const stickyKey = sessionId ? this.#conversations.get(sessionId) : undefined;
+    const sticky = order.find((a) => a.key === stickyKey);
+    if (sticky) {
+      if (this.strategy === "round-robin") this.#turn--; // an old conversation does not take a new one's turn
+      order = [sticky, ...order.filter((a) => a !== sticky)];
+    }
+    const usable = (a: Account) => !a.needsLogin() && !a.lacksModel(model, now);
+    return [...order.filter(usable), ...order.filter((a) => !usable(a))];
+  }
+
+  #remember(sessionId: string, key: string): void {
+    this.#conversations.delete(sessionId);
+    this.#conversations.set(sessionId, key);
+    if (this.#conversations.size > MAX_CONVERSATIONS) this.#conversations.delete(this.#conversations.keys().next().value!);
+  }
+
+  #find(accounts: Account[], who: string): Account {
+    const record = this.#options.store.find(who);
+    const account = accounts.find((a) => a.key === record.key);
+    if (!account) throw unauthorized(record.problem ?? new NotSignedInError());
+    return account;
+  }
+
+  /** No account could serve: the usage limit with the earliest reset, else the first failure. */
+  #finalError(failures: { account: Account; error: UpstreamError }[], count: number): UpstreamError {
+    const limits = failures.filter((f) => f.error.kind === "usage_limit");
+    if (limits.length && count > 1) {
+      const earliest = limits.map((f) => f.error).sort((a, b) => (a.extra.resetsAt ?? Infinity) - (b.extra.resetsAt ?? Infinity))[0]!;
+      const resetsAt = earliest.extra.resetsAt;
+      const now = this.#now();
+      const when = resetsAt ? ` The first resets at ${formatLocalTime(resetsAt)} (${formatRelative(resetsAt, now)}).` : "";
+      return new UpstreamError("usage_limit", `Every signed-in ChatGPT account (${count}) has reached its Codex usage limit.${when}`, {
+        ...earliest.extra,
+        retryAfterSec: resetsAt ? Math.max(1, Math.ceil((resetsAt - now) / 1000)) : earliest.extra.retryAfterSec,
+      });
+    }
+    const order = ["usage_limit", "model_not_supported", "unauthorized"];
+    const sorted = [...failures].sort((a, b) => order.indexOf(a.error.kind) - order.indexOf(b.error.kind));
+    return sorted[0]?.error ?? unauthorized(new NotSignedInError());
+  }
+
+  /** Each account's models together; the accounts that cannot serve are left out while others can. */
+  readonly catalog = {
+    get: async (options: { refresh?: boolean; signal?: AbortSignal } = {}): Promise<CatalogSnapshot> => {
+      const accounts = this.accounts().filter((a) => !a.record.problem);
+      const live = accounts.filter((a) => !a.needsLogin());
+      const snapshots = await Promise.all((live.length ? live : accounts).map((a) => a.catalog.get(options)));
+      return unionCatalog(snapshots);
+    },
+    invalidate: (): void => {
+      for (const account of this.accounts()) account.catalog.invalidate();
+    },
+  };
+
+  /** The usage windows of every account, the preferred first (`GET /v1/usage`). */
+  usageReport(now = this.#now()) {
+    const accounts = this.accounts().map((a) => ({
+      email: a.record.email,
+      accountId: a.record.accountId,
+      plan: a.record.plan,
+      preferred: a.record.preferred,
+      limitedUntil: isoOrNull(a.limitedUntil(now)),
+      needsLogin: a.loginProblem() !== undefined,
+      usage: usageJson(a.usage.latest ?? a.usage.read()),
+    }));
+    return { usage: accounts[0]?.usage ?? null, accounts };
+  }
+
+  /** Save every account's usage figures. */
+  flush(): void {
+    for (const account of this.#accounts) account.usage.flush();
+  }
+}
+
+/** Several accounts' model lists as one: every model any of them offers, the freshest source. */
+export function unionCatalog(snapshots: CatalogSnapshot[]): CatalogSnapshot {
+  if (!snapshots.length) return { models: BUNDLED_MODELS, source: "bundled", fetchedAt: null, error: new NotSignedInError().message };
+  if (snapshots.length === 1) return snapshots[0]!;
+  const models = new Map<string, ModelInfo>();
+  for (const snapshot of snapshots) for (const model of snapshot.models) if (!models.has(model.slug)) models.set(model.slug, model);
+  const rank = { backend: 0, cache: 1, bundled: 2 } as const;
+  const best = [...snapshots].sort((a, b) => rank[a.source] - rank[b.source])[0]!;
+  const errors = snapshots.map((s) => s.error).filter(Boolean);
+  return { ...best, models: [...models.values()], ...(errors.length ? { error: errors.join("; ") } : {}) };
+}
+
+function unauthorized(cause: Error): UpstreamError {
+  const error = new UpstreamError("unauthorized", cause.message);
+  error.cause = cause;
+  return error;
+}
+
+/** The stream with the account that serves it; `usage` stays a live getter. */
+function pooled(stream: UpstreamStream, account: AccountRecord, shared: boolean): PooledStream {
+  return { headers: stream.headers, events: stream.events, account, shared, get usage() { return stream.usage; } };
+}
+
+function isoOrNull(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
+}

@@ -1,0 +1,236 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../_utils/atomic-write.js";
+import { acquireLock } from "../auth/file-lock.js";
+import { readAccountClaims } from "../auth/jwt.js";
+import { StoreCorruptError, TokenStore, type StoredAuth } from "../auth/token-store.js";
+import { AccountNotFoundError, AmbiguousAccountError } from "./errors.js";
+
+/** One signed-in ChatGPT account on disk: `accounts/<key>/` holds its tokens, usage figures and model list. */
+export interface AccountRecord {
+  /** the directory name, from the user id and the workspace id */
+  key: string;
+  dir: string;
+  store: TokenStore;
+  email: string | null;
+  accountId: string | null;
+  userId: string | null;
+  plan: string | null;
+  preferred: boolean;
+  /** its `auth.json` cannot be read; the other accounts carry on */
+  problem?: StoreCorruptError;
+}
+
+interface Index {
+  /** the account used first (failover) and by the single-account commands */
+  preferred?: string;
+  /** the order accounts were added in: the failover order after the preferred one */
+  order: string[];
+}
+
+export interface SaveResult {
+  account: AccountRecord;
+  /** false when the account was stored already and only its tokens were replaced */
+  added: boolean;
+  count: number;
+  /** a corrupt store file moved aside to make room */
+  quarantined?: string;
+}
+
+/**
+ * Every signed-in account, in `<configDir>/accounts/<key>/auth.json` (0600, in 0700 directories, written
+ * atomically) and `accounts.json` (which is preferred, and the order). Each account keeps its own files, so
+ * each refreshes under its own lock. A `<configDir>/auth.json` from the single-account versions is moved into
+ * place on first use: nothing for the user to do.
+ */
+export class AccountStore {
+  readonly dir: string;
+  readonly indexPath: string;
+  /** where versions before several accounts kept the one login */
+  readonly legacy: TokenStore;
+
+  constructor(readonly configDir: string) {
+    this.dir = join(configDir, "accounts");
+    this.indexPath = join(configDir, "accounts.json");
+    this.legacy = new TokenStore(configDir);
+  }
+
+  /** The accounts, the preferred first, then in the order they were added. Throws {@link StoreCorruptError} for a corrupt old-style store. */
+  list(): AccountRecord[] {
+    this.#migrateLegacy();
+    const index = this.#readIndex();
+    const keys = this.#keys();
+    const order = [...index.order.filter((k) => keys.includes(k)), ...keys.filter((k) => !index.order.includes(k)).sort()];
+    const preferred = index.preferred && keys.includes(index.preferred) ? index.preferred : order[0];
+    const records = order.map((key) => this.#record(key, key === preferred));
+    return records.sort((a, b) => Number(b.preferred) - Number(a.preferred));
+  }
+
+  preferred(): AccountRecord | undefined {
+    return this.list()[0];
+  }
+
+  /** A cheap fingerprint that changes when an account is added, removed or switched (not on a token refresh). */
+  fingerprint(): string {
+    const mtime = (path: string) => {
+      try {
+        return statSync(path).mtimeMs;
+      } catch {
+        return 0;
+      }
+    };
+    return `${mtime(this.dir)}:${mtime(this.indexPath)}:${mtime(this.legacy.path)}`;
+  }
+
+  /**
+   * Store a login: adds the account, or replaces its tokens when it is stored already, and makes it the
+   * preferred one (as `gh auth login` does).
+   */
+  save(auth: StoredAuth): SaveResult {
+    let quarantined: string | undefined;
+    try {
+      this.#migrateLegacy();
+    } catch (error) {
+      if (!(error instanceof StoreCorruptError)) throw error;
+      quarantined = this.legacy.quarantine();
+    }
+    const key = accountKey(auth);
+    const store = new TokenStore(join(this.dir, key));
+    let added = true;
+    try {
+      added = store.read() === undefined;
+    } catch {
+      quarantined = store.quarantine();
+    }
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    store.write(auth);
+    const index = this.#readIndex();
+    this.#writeIndex({ preferred: key, order: index.order.includes(key) ? index.order : [...index.order, key] });
+    const records = this.list();
+    return { account: records.find((r) => r.key === key)!, added, count: records.length, ...(quarantined ? { quarantined } : {}) };
+  }
+
+  setPreferred(key: string): void {
+    const index = this.#readIndex();
+    this.#writeIndex({ ...index, preferred: key });
+  }
+
+  /**
+   * Remove an account's tokens, usage figures and model list; returns the files removed. Waits for a refresh
+   * another process is making for it, so that the refresh cannot write the account back.
+   */
+  async remove(record: AccountRecord): Promise<string[]> {
+    const release = await acquireLock(`${record.store.path}.lock`);
+    const removed: string[] = [];
+    try {
+      for (const name of readdirSafe(record.dir)) if (!name.endsWith(".lock")) removed.push(join(record.dir, name));
+      record.store.delete();
+    } finally {
+      release();
+    }
+    rmSync(record.dir, { recursive: true, force: true });
+    const index = this.#readIndex();
+    const order = index.order.filter((k) => k !== record.key);
+    this.#writeIndex({ preferred: index.preferred === record.key ? order[0] : index.preferred, order });
+    return removed.filter((path) => !path.includes(".tmp-"));
+  }
+
+  /** The account `who` names: its email (any case), its key, or its workspace id when only one signed-in user has it. */
+  find(who: string): AccountRecord {
+    const records = this.list();
+    const wanted = who.trim().toLowerCase();
+    const exact = records.find((r) => r.key === who || r.email?.toLowerCase() === wanted);
+    if (exact) return exact;
+    const byWorkspace = records.filter((r) => r.accountId === who.trim());
+    if (byWorkspace.length === 1) return byWorkspace[0]!;
+    if (byWorkspace.length > 1) throw new AmbiguousAccountError(who, byWorkspace.map((r) => r.email ?? r.key));
+    throw new AccountNotFoundError(who, records.map((r) => r.email ?? r.accountId ?? r.key));
+  }
+
+  #keys(): string[] {
+    return readdirSafe(this.dir).filter((name) => existsSync(join(this.dir, name, "auth.json")));
+  }
+
+  #record(key: string, preferred: boolean): AccountRecord {
+    const dir = join(this.dir, key);
+    const store = new TokenStore(dir);
+    const base = { key, dir, store, preferred, email: null, accountId: null, userId: null, plan: null };
+    let auth: StoredAuth | undefined;
+    try {
+      auth = store.read();
+    } catch (error) {
+      if (error instanceof StoreCorruptError) return { ...base, problem: error };
+      throw error;
+    }
+    if (!auth) return base;
+    const claims = readAccountClaims(auth.tokens.id_token, auth.tokens.access_token);
+    return { ...base, email: claims.email ?? null, accountId: auth.tokens.account_id ?? claims.accountId ?? null, userId: claims.userId ?? null, plan: claims.plan ?? null };
+  }
+
+  /** Move the single-account `auth.json` (and its usage figures, model list and unfinished writes) into `accounts/`. */
+  #migrateLegacy(): void {
+    if (!existsSync(this.legacy.path)) return;
+    const auth = this.legacy.read(); // a corrupt one throws, as it did before: `login` moves it aside, `logout` removes it
+    if (!auth) {
+      rmSync(this.legacy.path, { force: true });
+      return;
+    }
+    const key = accountKey(auth);
+    const target = join(this.dir, key);
+    mkdirSync(target, { recursive: true, mode: 0o700 });
+    const moved = new TokenStore(target);
+    // a newer login of the same account in the new place wins; the old file's leftovers move too, for recover()
+    const names = readdirSafe(this.configDir).filter((name) => name === "auth.json" || name.startsWith("auth.json.tmp-"));
+    if (existsSync(moved.path) && statSync(moved.path).mtimeMs >= statSync(this.legacy.path).mtimeMs) {
+      for (const name of names) rmSync(join(this.configDir, name), { force: true });
+    } else {
+      for (const name of names) renameSync(join(this.configDir, name), join(target, name));
+    }
+    for (const name of ["usage.json", "models-cache.json"]) {
+      const from = join(this.configDir, name);
+      if (existsSync(from) && !existsSync(join(target, name))) renameSync(from, join(target, name));
+      else rmSync(from, { force: true });
+    }
+    const index = this.#readIndex();
+    this.#writeIndex({ preferred: index.preferred ?? key, order: index.order.includes(key) ? index.order : [...index.order, key] });
+  }
+
+  #readIndex(): Index {
+    try {
+      const data = JSON.parse(readFileSync(this.indexPath, "utf8")) as Partial<Index>;
+      return {
+        preferred: typeof data.preferred === "string" ? data.preferred : undefined,
+        order: Array.isArray(data.order) ? data.order.filter((k): k is string => typeof k === "string") : [],
+      };
+    } catch {
+      return { order: [] }; // missing or unreadable: the directory is the truth, this is only the order
+    }
+  }
+
+  #writeIndex(index: Index): void {
+    mkdirSync(this.configDir, { recursive: true, mode: 0o700 });
+    writeFileAtomic(this.indexPath, `${JSON.stringify(index, null, 2)}\n`);
+  }
+}
+
+/** An account's directory name: the user and the workspace (two members of one workspace share its id). */
+export function accountKey(auth: StoredAuth): string {
+  const claims = readAccountClaims(auth.tokens.id_token, auth.tokens.access_token);
+  const user = claims.userId ?? claims.email ?? "user";
+  const workspace = auth.tokens.account_id ?? claims.accountId ?? "personal";
+  return `${safe(user)}--${safe(workspace)}`;
+}
+
+/** Letters, digits and `._@-` only, never `.` or `..`: the claims come from a token, not from us. */
+function safe(part: string): string {
+  const cleaned = part.replace(/[^A-Za-z0-9._@-]/g, "_").slice(0, 80);
+  return /^\.+$/.test(cleaned) ? cleaned.replace(/\./g, "_") : cleaned;
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
