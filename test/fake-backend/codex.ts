@@ -5,8 +5,10 @@ import { writable } from "../../src/server/node.js";
 import { readJwt } from "./jwt.js";
 import { responseSteps, sseFrame, type ResponseScript, type Step } from "./events.js";
 import { checkInclude, checkTool, hostedToolItems } from "./hosted.js";
+import { isLimited, rateLimitHeaders, tokenIdentity, usageLimitReply, type FakeCodexAccount, type TokenIdentity } from "./identity.js";
 
 export { PNG_1X1 } from "./hosted.js";
+export type { FakeCodexAccount } from "./identity.js";
 
 export interface FakeModel {
   slug: string;
@@ -26,6 +28,12 @@ export type Reply = { status: number; body: unknown; headers?: Record<string, st
 export interface RecordedResponsesCall {
   headers: Record<string, string | string[] | undefined>;
   body: Record<string, unknown>;
+  /** the email of the identity whose access token made the call */
+  account: string;
+  /** the HTTP status the fake answered with (200 for a stream, also one that fails); 0 while it has not answered */
+  status: number;
+  /** the identity's usage limit answered it (`accounts[email].limitedUntil`), as a 429 or in the stream */
+  limited: boolean;
   /** the client went away before the stream ended */
   aborted: boolean;
   finished: boolean;
@@ -59,39 +67,36 @@ export class FakeCodex {
   /** keep every call in `calls` (tests read them; a long benchmark run would only grow) */
   record = true;
   modelsCalls = 0;
+  /** `/models` calls per identity, keyed by email */
+  modelsCallsBy: Record<string, number> = {};
   /** answer /models with this status instead (e.g. 500 for "backend down") */
   modelsStatus = 200;
+  /** used percents of every identity without usage of its own in `accounts` */
   usage = { primary: 12.5, secondary: 40 };
+  /** per-identity usage, limit and plan models, keyed by email (a plain object so that tests set it over the IPC) */
+  accounts: Record<string, FakeCodexAccount> = {};
 
   constructor(private readonly issuer: FakeIssuer) {}
 
-  rateLimitHeaders(): Record<string, string> {
-    const now = Math.floor(Date.now() / 1000);
-    return {
-      "x-codex-primary-used-percent": String(this.usage.primary),
-      "x-codex-primary-window-minutes": "300",
-      "x-codex-primary-reset-at": String(now + 2 * 3600),
-      "x-codex-primary-reset-after-seconds": "7200",
-      "x-codex-secondary-used-percent": String(this.usage.secondary),
-      "x-codex-secondary-window-minutes": "10080",
-      "x-codex-secondary-reset-at": String(now + 3 * 86_400),
-      "x-codex-secondary-reset-after-seconds": String(3 * 86_400),
-      "x-codex-plan-type": this.issuer.account.plan,
-    };
+  /** The `x-codex-*` headers for the identity of a token (by default the next login's). */
+  rateLimitHeaders(identity: Pick<TokenIdentity, "email" | "plan"> = this.issuer.account): Record<string, string> {
+    const state = this.accounts[identity.email];
+    return rateLimitHeaders(state?.usage ?? this.usage, identity.plan, state?.limitedUntil);
   }
 
   /** Returns false when the path is not the backend's. */
   async handle(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, body: string): Promise<boolean> {
     if (!path.startsWith("/backend-api/codex/")) return false;
-    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { "content-type": "application/json", ...this.rateLimitHeaders(), "x-request-id": randomUUID(), ...headers });
-      res.end(typeof payload === "string" ? payload : JSON.stringify(payload));
-    };
     const auth = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ""))?.[1];
     if (!auth || !this.issuer.isValidAccessToken(auth)) {
       res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ detail: "Unauthorized" }));
       return true;
     }
+    const identity = tokenIdentity(auth);
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { "content-type": "application/json", ...this.rateLimitHeaders(identity), "x-request-id": randomUUID(), ...headers });
+      res.end(typeof payload === "string" ? payload : JSON.stringify(payload));
+    };
     const claims = readJwt(auth)?.["https://api.openai.com/auth"] as Record<string, unknown> | undefined;
     if (req.headers["chatgpt-account-id"] !== claims?.chatgpt_account_id) {
       send(403, { detail: "chatgpt-account-id does not match the token" });
@@ -99,31 +104,45 @@ export class FakeCodex {
     }
     if (req.method === "GET" && path === "/backend-api/codex/models") {
       this.modelsCalls++;
+      this.modelsCallsBy[identity.email] = (this.modelsCallsBy[identity.email] ?? 0) + 1;
+      const offered = this.#planModels(identity).filter((m) => !olderThan(query.get("client_version") ?? "0.0.0", m.minimalClientVersion ?? "0.0.0"));
       if (!query.get("client_version")) send(400, { detail: "client_version is required" });
       else if (this.modelsStatus !== 200) send(this.modelsStatus, { detail: "models unavailable" });
-      else send(200, { models: this.models.filter((m) => !olderThan(query.get("client_version")!, m.minimalClientVersion ?? "0.0.0")).map(modelInfo) });
+      else send(200, { models: offered.map(modelInfo) });
       return true;
     }
     if (req.method === "POST" && path === "/backend-api/codex/responses") {
-      await this.#responses(req, res, body, send);
+      await this.#responses(req, res, body, identity, send);
       return true;
     }
     send(404, { detail: "Not Found" });
     return true;
   }
 
-  async #responses(req: IncomingMessage, res: ServerResponse, raw: string, send: (s: number, p: unknown, h?: Record<string, string>) => void) {
+  /** The models the identity's plan offers. */
+  #planModels(identity: TokenIdentity): FakeModel[] {
+    const offered = this.accounts[identity.email]?.models;
+    return offered ? this.models.filter((m) => offered.includes(m.slug)) : this.models;
+  }
+
+  async #responses(req: IncomingMessage, res: ServerResponse, raw: string, identity: TokenIdentity, sendJson: (s: number, p: unknown, h?: Record<string, string>) => void) {
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(raw) as Record<string, unknown>;
     } catch {
-      return send(400, { detail: "Invalid JSON body" });
+      return sendJson(400, { detail: "Invalid JSON body" });
     }
-    const call: RecordedResponsesCall = { headers: req.headers, body, aborted: false, finished: false, waitedForReader: false, written: 0 };
+    const call: RecordedResponsesCall = { headers: req.headers, body, account: identity.email, status: 0, limited: false, aborted: false, finished: false, waitedForReader: false, written: 0 };
     if (this.record) this.calls.push(call);
-    const problem = this.#validate(body);
+    const send = (status: number, payload: unknown, headers?: Record<string, string>) => {
+      call.status = status;
+      sendJson(status, payload, headers);
+    };
+    const problem = this.#validate(body, this.#planModels(identity));
     if (problem) return send(400, { detail: problem });
-    const reply = this.queue.shift() ?? this.respond(body);
+    const state = this.accounts[identity.email];
+    call.limited = isLimited(state);
+    const reply = isLimited(state) ? usageLimitReply(identity.plan, state.limitedUntil, state.limitInStream === true, String(body.model)) : (this.queue.shift() ?? this.respond(body));
     if ("status" in reply) return send(reply.status, reply.body, reply.headers);
     if ("hang" in reply) return; // never answers; the socket stays open until the client gives up
 
@@ -131,7 +150,8 @@ export class FakeCodex {
       if (!res.writableFinished) call.aborted = true;
     });
     // the real backend has been seen omitting content-type on its SSE body
-    res.writeHead(200, { ...this.rateLimitHeaders(), "x-request-id": randomUUID(), "openai-model": String(body.model), "cache-control": "no-cache" });
+    call.status = 200;
+    res.writeHead(200, { ...this.rateLimitHeaders(identity), "x-request-id": randomUUID(), "openai-model": String(body.model), "cache-control": "no-cache" });
     for (const step of reply.steps) {
       if (call.aborted || res.destroyed) return;
       if ("pause" in step) await new Promise((r) => setTimeout(r, step.pause));
@@ -151,13 +171,14 @@ export class FakeCodex {
     res.end();
   }
 
-  #validate(body: Record<string, unknown>): string | undefined {
+  #validate(body: Record<string, unknown>, offered: FakeModel[]): string | undefined {
     if (body.stream !== true) return "Stream must be set to true";
     if (body.store !== false) return "Store must be set to false";
     if (!("instructions" in body)) return "Instructions are required";
     if (typeof body.instructions !== "string") return "Instructions are not valid";
     for (const key of UNSUPPORTED) if (key in body) return `Unsupported parameter: ${key}`;
-    const model = this.models.find((m) => m.slug === body.model);
+    // a model the plan does not offer gets the same answer as an unknown one (upstream-protocol.md §4.1)
+    const model = offered.find((m) => m.slug === body.model);
     if (!model) return `The '${String(body.model)}' model is not supported when using Codex with a ChatGPT account.`;
     const effort = (body.reasoning as Record<string, unknown> | undefined)?.effort;
     if (effort !== undefined && !model.efforts.includes(String(effort))) {

@@ -1,8 +1,12 @@
 // The fake backend with several ChatGPT identities: what multi-account tests of the proxy rely on.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getGlobalDispatcher } from "undici";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { UpstreamClient } from "../../src/upstream/client.js";
+import { UpstreamError } from "../../src/upstream/errors.js";
 import { join } from "node:path";
 import { IDENTITIES, codexAuthFile } from "../helpers/accounts.js";
 import { cliEnv, runCli, tempDir } from "../helpers/cli.js";
+import { waitFor } from "../helpers/wait.js";
 import { CLIENT_ID, type IssuedTokens } from "./issuer.js";
 import { readJwt, startFakeBackend, type FakeBackend } from "./index.js";
 
@@ -69,5 +73,110 @@ describe("codexAuthFile", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("bob@example.com");
+  });
+});
+
+type Identity = (typeof IDENTITIES)[keyof typeof IDENTITIES];
+const ask = (model = "gpt-5.5") => ({ model, stream: true, store: false, instructions: "", input: [{ type: "message", role: "user", content: [{ type: "input_text", text: "hi" }] }] });
+
+/** One backend request as `identity`, the way the proxy makes it. */
+async function backend(identity: Identity, path: "/responses" | "/models?client_version=0.169.0", body?: unknown): Promise<Response> {
+  const headers = { authorization: `Bearer ${fake.issuer.issueTokens(3600, identity).access_token}`, "chatgpt-account-id": identity.accountId, "content-type": "application/json" };
+  return fetch(`${fake.upstreamUrl}${path}`, body === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(body) });
+}
+
+describe("codex backend with several identities", () => {
+  beforeEach(() => {
+    fake.codex.accounts = {};
+  });
+
+  it("sends each identity's usage and plan headers, and records which identity made each call", async () => {
+    fake.codex.accounts["ada@example.com"] = { usage: { primary: 77, secondary: 5 } };
+    const ada = await backend(IDENTITIES.ada, "/responses", ask());
+    const bob = await backend(IDENTITIES.bob, "/responses", ask());
+    expect([ada.status, bob.status]).toEqual([200, 200]);
+    expect(ada.headers.get("x-codex-primary-used-percent")).toBe("77");
+    expect(ada.headers.get("x-codex-secondary-used-percent")).toBe("5");
+    expect(ada.headers.get("x-codex-plan-type")).toBe("plus");
+    // without an entry an identity has the shared usage
+    expect(bob.headers.get("x-codex-primary-used-percent")).toBe(String(fake.codex.usage.primary));
+    expect(bob.headers.get("x-codex-plan-type")).toBe("pro");
+    await Promise.all([ada.text(), bob.text()]);
+    expect(fake.codex.calls.slice(-2).map((call) => [call.account, call.status, call.limited])).toEqual([
+      ["ada@example.com", 200, false],
+      ["bob@example.com", 200, false],
+    ]);
+  });
+
+  it("answers 429 usage_limit_reached with the reset while an identity is limited, and serves it again after", async () => {
+    const resetsAt = Date.now() / 1000 + 1.5;
+    fake.codex.accounts["bob@example.com"] = { limitedUntil: resetsAt };
+    const limited = await backend(IDENTITIES.bob, "/responses", ask());
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toEqual({ error: { type: "usage_limit_reached", plan_type: "pro", resets_at: Math.ceil(resetsAt), message: expect.any(String) } });
+    expect(limited.headers.get("x-codex-primary-used-percent")).toBe("100");
+    expect(limited.headers.get("x-codex-primary-reset-at")).toBe(String(Math.ceil(resetsAt)));
+    expect(fake.codex.calls.at(-1)).toMatchObject({ account: "bob@example.com", status: 429, limited: true });
+    // the others carry on meanwhile
+    expect((await backend(IDENTITIES.ada, "/responses", ask())).status).toBe(200);
+    const after = await waitFor(async () => {
+      const response = await backend(IDENTITIES.bob, "/responses", ask());
+      return response.status === 200 && response;
+    }, { what: "bob's limit to reset" });
+    expect(Date.now() / 1000).toBeGreaterThanOrEqual(resetsAt);
+    expect(after.headers.get("x-codex-primary-used-percent")).toBe(String(fake.codex.usage.primary));
+    expect(await after.text()).toContain("response.completed");
+  });
+
+  it("reports the limit as a 200 stream that fails with usage_limit_reached when told to", async () => {
+    const resetsAt = Math.floor(Date.now() / 1000) + 600;
+    fake.codex.accounts["ada@example.com"] = { limitedUntil: resetsAt, limitInStream: true };
+    const response = await backend(IDENTITIES.ada, "/responses", ask());
+    expect(response.status).toBe(200);
+    const events = (await response.text()).split("\n").filter((line) => line.startsWith("data: ")).map((line) => JSON.parse(line.slice(6)) as Record<string, any>);
+    const failed = events.find((event) => event.type === "response.failed");
+    expect(failed?.response.error).toMatchObject({ code: "usage_limit_reached", type: "usage_limit_reached", plan_type: "plus", resets_at: resetsAt });
+    expect(events.some((event) => String(event.type).includes("delta"))).toBe(false);
+    expect(fake.codex.calls.at(-1)).toMatchObject({ account: "ada@example.com", status: 200, limited: true });
+  });
+
+  it("offers each identity only its plan's models, and counts /models calls per identity", async () => {
+    fake.codex.accounts["ada@example.com"] = { models: ["gpt-5.4-mini"] };
+    const before = { ...fake.codex.modelsCallsBy };
+    const slugs = async (identity: Identity) => ((await (await backend(identity, "/models?client_version=0.169.0")).json()) as { models: { slug: string }[] }).models.map((m) => m.slug);
+    expect(await slugs(IDENTITIES.ada)).toEqual(["gpt-5.4-mini"]);
+    expect(await slugs(IDENTITIES.bob)).toEqual(fake.codex.models.map((m) => m.slug));
+    await slugs(IDENTITIES.bob);
+    expect((fake.codex.modelsCallsBy["ada@example.com"] ?? 0) - (before["ada@example.com"] ?? 0)).toBe(1);
+    expect((fake.codex.modelsCallsBy["bob@example.com"] ?? 0) - (before["bob@example.com"] ?? 0)).toBe(2);
+    const refused = await backend(IDENTITIES.ada, "/responses", ask("gpt-5.5"));
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ detail: "The 'gpt-5.5' model is not supported when using Codex with a ChatGPT account." });
+    expect((await backend(IDENTITIES.ada, "/responses", ask("gpt-5.4-mini"))).status).toBe(200);
+    expect((await backend(IDENTITIES.bob, "/responses", ask("gpt-5.5"))).status).toBe(200);
+  });
+
+  it("tells apart two users of one workspace (same account id) by their user and email", async () => {
+    expect(IDENTITIES.ada.accountId).toBe(IDENTITIES.cy.accountId);
+    fake.codex.accounts["ada@example.com"] = { limitedUntil: Date.now() / 1000 + 600 };
+    fake.codex.accounts["cy@example.com"] = { usage: { primary: 3, secondary: 4 } };
+    const ada = await backend(IDENTITIES.ada, "/responses", ask());
+    const cy = await backend(IDENTITIES.cy, "/responses", ask());
+    expect([ada.status, cy.status]).toEqual([429, 200]);
+    expect(cy.headers.get("x-codex-primary-used-percent")).toBe("3");
+    await cy.text();
+    expect(fake.codex.calls.slice(-2).map((call) => call.account)).toEqual(["ada@example.com", "cy@example.com"]);
+  });
+
+  it("gives the proxy's upstream client the errors it classifies: usage_limit with the reset, model_not_supported", async () => {
+    const resetsAt = Math.floor(Date.now() / 1000) + 600;
+    fake.codex.accounts["bob@example.com"] = { limitedUntil: resetsAt, models: ["gpt-5.4-mini"] };
+    const token = async () => ({ accessToken: fake.issuer.issueTokens(3600, IDENTITIES.bob).access_token, accountId: IDENTITIES.bob.accountId });
+    const client = new UpstreamClient({ baseUrl: fake.upstreamUrl, dispatcher: getGlobalDispatcher(), retryDelaysMs: [], tokens: { getAccessToken: token, refreshAfterUnauthorized: token } });
+    const limit = await client.createResponse(ask("gpt-5.4-mini")).catch((error: unknown) => error);
+    expect(limit).toBeInstanceOf(UpstreamError);
+    expect(limit).toMatchObject({ kind: "usage_limit", extra: { resetsAt: resetsAt * 1000 } });
+    const model = await client.createResponse(ask("gpt-5.5")).catch((error: unknown) => error);
+    expect(model).toMatchObject({ kind: "model_not_supported" });
   });
 });
