@@ -78,6 +78,12 @@ export class FakeCodex {
 
   constructor(private readonly issuer: FakeIssuer) {}
 
+  /** Set (or with `undefined` drop) one identity's state; over the IPC, where a path cannot hold an email's dots. */
+  setAccount(email: string, state: FakeCodexAccount | undefined): void {
+    if (state) this.accounts[email] = state;
+    else delete this.accounts[email];
+  }
+
   /** The `x-codex-*` headers for the identity of a token (by default the next login's). */
   rateLimitHeaders(identity: Pick<TokenIdentity, "email" | "plan"> = this.issuer.account): Record<string, string> {
     const state = this.accounts[identity.email];

@@ -9,6 +9,7 @@ import { cliEnv, runCli, tempDir } from "../helpers/cli.js";
 import { waitFor } from "../helpers/wait.js";
 import { CLIENT_ID, type IssuedTokens } from "./issuer.js";
 import { readJwt, startFakeBackend, type FakeBackend } from "./index.js";
+import { FakeBackendProcess } from "./process.js";
 
 let fake: FakeBackend;
 beforeAll(async () => {
@@ -178,5 +179,42 @@ describe("codex backend with several identities", () => {
     expect(limit).toMatchObject({ kind: "usage_limit", extra: { resetsAt: resetsAt * 1000 } });
     const model = await client.createResponse(ask("gpt-5.5")).catch((error: unknown) => error);
     expect(model).toMatchObject({ kind: "model_not_supported" });
+  });
+});
+
+describe("several identities over the IPC of FakeBackendProcess", () => {
+  let remote: FakeBackendProcess;
+  beforeAll(async () => {
+    remote = await FakeBackendProcess.start();
+  });
+  afterAll(() => remote.close());
+
+  it("sets an identity's state, and reads the calls' identities and the refresh counts as plain objects", async () => {
+    await remote.call("codex.setAccount", "bob@example.com", { limitedUntil: Date.now() / 1000 + 600 });
+    const request = async (identity: Identity) => {
+      const tokens = await remote.call<IssuedTokens>("issuer.issueTokens", 3600, identity);
+      const headers = { authorization: `Bearer ${tokens.access_token}`, "chatgpt-account-id": identity.accountId, "content-type": "application/json" };
+      const response = await fetch(`${remote.upstreamUrl}/responses`, { method: "POST", headers, body: JSON.stringify(ask()) });
+      await response.text();
+      return { status: response.status, refreshToken: tokens.refresh_token };
+    };
+    const bob = await request(IDENTITIES.bob);
+    const ada = await request(IDENTITIES.ada);
+    expect([bob.status, ada.status]).toEqual([429, 200]);
+    const calls = await remote.get<{ account: string; status: number; limited: boolean }[]>("codex.calls");
+    expect(calls.map((call) => [call.account, call.status, call.limited])).toEqual([
+      ["bob@example.com", 429, true],
+      ["ada@example.com", 200, false],
+    ]);
+    expect(Object.keys(await remote.get<Record<string, unknown>>("codex.accounts"))).toEqual(["bob@example.com"]);
+    await remote.call("codex.setAccount", "bob@example.com", undefined);
+    expect(await remote.get("codex.accounts")).toEqual({});
+    const refreshed = await fetch(`${remote.issuerUrl}/oauth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ client_id: CLIENT_ID, grant_type: "refresh_token", refresh_token: ada.refreshToken }),
+    });
+    expect(emailOf(((await refreshed.json()) as IssuedTokens).access_token)).toBe("ada@example.com");
+    expect(await remote.get("issuer.refreshCounts")).toEqual({ "ada@example.com": 1 });
   });
 });
