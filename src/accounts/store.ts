@@ -55,15 +55,26 @@ export class AccountStore {
     this.legacy = new TokenStore(configDir);
   }
 
-  /** The accounts, the preferred first, then in the order they were added. Throws {@link StoreCorruptError} for a corrupt old-style store. */
+  /** The accounts, the preferred first, then in the order they were added; a corrupt store is one with a `problem`. */
   list(): AccountRecord[] {
-    this.#migrateLegacy();
+    let legacyProblem: StoreCorruptError | undefined;
+    try {
+      this.#migrateLegacy();
+    } catch (error) {
+      if (!(error instanceof StoreCorruptError)) throw error;
+      legacyProblem = error; // cannot be moved: shown (status, doctor) and removable (logout) where it is
+    }
     const index = this.#readIndex();
     const keys = this.#keys();
     const order = [...index.order.filter((k) => keys.includes(k)), ...keys.filter((k) => !index.order.includes(k)).sort()];
     const preferred = index.preferred && keys.includes(index.preferred) ? index.preferred : order[0];
     const records = order.map((key) => this.#record(key, key === preferred));
-    return records.sort((a, b) => Number(b.preferred) - Number(a.preferred));
+    records.sort((a, b) => Number(b.preferred) - Number(a.preferred));
+    if (legacyProblem) {
+      const base = { key: LEGACY_KEY, dir: this.configDir, store: this.legacy, email: null, accountId: null, userId: null, plan: null };
+      records.push({ ...base, preferred: records.length === 0, problem: legacyProblem });
+    }
+    return records;
   }
 
   preferred(): AccountRecord | undefined {
@@ -94,6 +105,8 @@ export class AccountStore {
       if (!(error instanceof StoreCorruptError)) throw error;
       quarantined = this.legacy.quarantine();
     }
+    // usage figures and a model list an older logout left behind belong to no account: never show them as this one's
+    if (!existsSync(this.legacy.path)) for (const name of LEGACY_CACHES) rmSync(join(this.configDir, name), { force: true });
     const key = accountKey(auth);
     const store = new TokenStore(join(this.dir, key));
     let added = true;
@@ -120,6 +133,10 @@ export class AccountStore {
    * another process is making for it, so that the refresh cannot write the account back.
    */
   async remove(record: AccountRecord): Promise<string[]> {
+    if (record.key === LEGACY_KEY) {
+      this.legacy.delete(); // its directory is the config dir: only the file goes
+      return [this.legacy.path];
+    }
     const release = await acquireLock(`${record.store.path}.lock`);
     const removed: string[] = [];
     try {
@@ -186,7 +203,7 @@ export class AccountStore {
     } else {
       for (const name of names) renameSync(join(this.configDir, name), join(target, name));
     }
-    for (const name of ["usage.json", "models-cache.json"]) {
+    for (const name of LEGACY_CACHES) {
       const from = join(this.configDir, name);
       if (existsSync(from) && !existsSync(join(target, name))) renameSync(from, join(target, name));
       else rmSync(from, { force: true });
@@ -212,6 +229,12 @@ export class AccountStore {
     writeFileAtomic(this.indexPath, `${JSON.stringify(index, null, 2)}\n`);
   }
 }
+
+/** The key of a corrupt single-account `auth.json` that could not be moved into `accounts/` (real keys hold `--`). */
+const LEGACY_KEY = "auth.json";
+
+/** The single-account versions' usage figures and model list, next to their `auth.json`. */
+const LEGACY_CACHES = ["usage.json", "models-cache.json"];
 
 /** An account's directory name: the user and the workspace (two members of one workspace share its id). */
 export function accountKey(auth: StoredAuth): string {

@@ -104,7 +104,8 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
   printBanner(ctx, server.url, options);
-  void catalog.get(); // warm the model list in the background
+  // warm the model list in the background; a failure (no login, a corrupt store) is the first request's to report
+  catalog.get().catch((error: unknown) => logger.debug(`Model list not warmed: ${(error as Error).message}`));
   await stopped;
   await ctx.close();
   logger.info("Stopped");

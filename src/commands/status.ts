@@ -9,6 +9,7 @@ import { errorMessage } from "../errors.js";
 import { AuthError } from "../auth/errors.js";
 import type { Account } from "../accounts/account.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
+import { nameOf } from "./logout.js";
 
 export interface StatusOptions {
   /** refresh each token if due, and make one cheap backend call (`/models`) per account to update the usage limits */
@@ -21,6 +22,8 @@ export async function run(options: StatusOptions, globals: GlobalOptions): Promi
   const ctx = new CommandContext(globals);
   const limitMs = parseDuration(options.timeout ?? "10s", "--timeout");
   let accounts: Account[];
+  /** an account's token could not be refreshed (the issuer refused it, or could not be reached) */
+  let refreshFailed = false;
   try {
     accounts = ctx.core.accounts.list().map((record) => ctx.core.account(record));
     if (options.refresh && accounts.length) {
@@ -34,11 +37,15 @@ export async function run(options: StatusOptions, globals: GlobalOptions): Promi
           Promise.all(
             accounts.map(async (account) => {
               if (account.record.problem) return;
+              // each account's failure is its own: the others are still refreshed and shown
               try {
                 await untilAborted(account.tokens.getAccessToken(), signal);
               } catch (error) {
                 if (error instanceof AuthError) account.markNeedsLogin(error);
-                throw error;
+                if (signal.aborted) return; // the time limit's warning says it
+                refreshFailed = true;
+                warn(account, error);
+                return;
               }
               await account.upstream.listModels(signal).catch((error) => signal.aborted || warn(account, error));
             }),
@@ -47,8 +54,8 @@ export async function run(options: StatusOptions, globals: GlobalOptions): Promi
         () => (late = new UpstreamError("timeout", `no answer within ${formatDuration(limitMs)}`)),
       )
         .catch((error) => {
-          if (error !== late && !(error instanceof AuthError)) throw error;
-          warn(accounts[0]!, error);
+          if (error !== late) throw error;
+          ctx.logger.warn(`Could not update the usage limits: ${errorMessage(error)}`);
         })
         .finally(() => spinner.stop());
     }
@@ -59,6 +66,7 @@ export async function run(options: StatusOptions, globals: GlobalOptions): Promi
     if (ctx.ui.json) ctx.ui.result("", { signedIn: false, store: ctx.core.accounts.dir, accounts: [] });
     throw new NotSignedInError();
   }
+  for (const account of accounts) if (account.record.problem) ctx.logger.warn(account.record.problem.message);
   const now = Date.now();
   const views = accounts.map((account) => view(account, now));
   const preferred = views[0]!;
@@ -68,6 +76,8 @@ export async function run(options: StatusOptions, globals: GlobalOptions): Promi
       : `${views.length} ChatGPT accounts (serve uses ${ctx.config.accountStrategy}; change the preferred one with \`codex-proxy switch\`)\n\n` +
         views.map((v, i) => `${i === 0 ? "★" : "•"} ${v.title}${i === 0 ? " (preferred)" : ""}\n${indent(v.text)}`).join("\n\n");
   ctx.ui.result(text, { ...(preferred.summary ?? { signedIn: true }), usage: preferred.json.usage, accounts: views.map((v) => v.json) });
+  // as `gh auth status`: a login that must be renewed is a failure, though the other accounts still work
+  if (refreshFailed || views.some((v) => v.json.needsLogin)) process.exitCode = 1;
 }
 
 /** One account's lines and JSON. */
@@ -102,7 +112,7 @@ function view(account: Account, now: number) {
   if (limitedUntil) rows.push(["limited until", `${formatLocalTime(limitedUntil)} (${formatRelative(limitedUntil, now)}): requests go to another account meanwhile`]);
   if (loginProblem) rows.push(["needs login", `${loginProblem} (codex-proxy login)`]);
   return {
-    title: `${record.email ?? "(no email in the token)"}`,
+    title: record.problem ? nameOf(record) : (record.email ?? "(no email in the token)"),
     summary,
     text: `${formatRows(rows)}\n\n${formatUsage(usage, now)}`,
     json: {

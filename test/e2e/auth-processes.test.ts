@@ -11,6 +11,7 @@ import { TokenStore } from "../../src/auth/token-store.js";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { BIN, cliEnv, runCli, tempDir, deadPid } from "../helpers/cli.js";
 import { signedInConfigDir, startServe } from "../helpers/serve.js";
+import { accountDir } from "../helpers/accounts.js";
 
 // One login shared by several codex-proxy processes (the service, a foreground serve, status, doctor).
 
@@ -26,7 +27,9 @@ afterEach(() => {
 
 const envFor = (configDir: string) =>
   cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_UPSTREAM_URL: fake.upstreamUrl, CODEX_PROXY_CONFIG_DIR: configDir, HOME: tempDir(), CODEX_PROXY_PORT: "0" });
-const storedRefreshToken = (configDir: string) => (JSON.parse(readFileSync(join(configDir, "auth.json"), "utf8")) as { tokens: { refresh_token: string } }).tokens.refresh_token;
+/** the directory of the one account these tests sign in (the fake's default identity) */
+const userDir = (configDir: string) => accountDir(configDir, fake.issuer.account);
+const storedRefreshToken = (configDir: string) => (JSON.parse(readFileSync(join(userDir(configDir), "auth.json"), "utf8")) as { tokens: { refresh_token: string } }).tokens.refresh_token;
 
 describe("one login, several processes", () => {
   it("two serve processes and a slow issuer: one refresh, both answer", async () => {
@@ -47,14 +50,15 @@ describe("one login, several processes", () => {
 
   it("a lock left by a killed process is taken over at once, by one of many waiting processes", async () => {
     const { configDir } = signedInConfigDir(fake, -60);
-    writeFileSync(join(configDir, "auth.json.lock"), `${await deadPid()} ${hostname()} 0123456789abcdef`, { mode: 0o600 });
+    expect((await runCli(["status"], envFor(configDir))).code).toBe(0); // moves the single-account store into accounts/
+    writeFileSync(join(userDir(configDir), "auth.json.lock"), `${await deadPid()} ${hostname()} 0123456789abcdef`, { mode: 0o600 });
     const before = fake.issuer.refreshCount;
     const started = Date.now();
     const runs = await Promise.all(Array.from({ length: 4 }, () => runCli(["status", "--refresh", "--json"], envFor(configDir))));
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     expect(fake.issuer.refreshCount - before).toBe(1);
     expect(Date.now() - started).toBeLessThan(18_000); // the old lock made everyone wait 20 s (a generous bound: a busy one-core machine)
-    expect(readdirSync(configDir).filter((f) => f.startsWith("auth.json.lock"))).toEqual([]);
+    expect(readdirSync(userDir(configDir)).filter((f) => f.startsWith("auth.json.lock"))).toEqual([]);
   });
 
   it("doctor's time limit does not lose a refresh that finishes later", async () => {
@@ -82,8 +86,9 @@ describe("one login, several processes", () => {
       const ask = () => client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "hi" }] });
       await expect(ask()).rejects.toMatchObject({ status: 401, message: expect.stringContaining("Sign in again") });
       await expect(ask()).rejects.toMatchObject({ status: 401 });
-      const tokens = fake.issuer.issueTokens();
-      writeFileSync(join(configDir, "auth.json"), JSON.stringify({ tokens: { ...tokens, account_id: "acc-123" }, last_refresh: new Date().toISOString(), method: "browser" }));
+      const file = join(tempDir(), "auth.json");
+      writeFileSync(file, JSON.stringify({ tokens: { ...fake.issuer.issueTokens(), account_id: "acc-123" }, last_refresh: new Date().toISOString() }));
+      expect((await runCli(["login", "--import", file], envFor(configDir))).code).toBe(0);
       expect((await ask()).choices[0]!.message.content).toBeTruthy();
     } finally {
       await serve.stop();
@@ -109,7 +114,7 @@ describe("one login, several processes", () => {
         expect(fake.issuer.refreshCount, `child ${i} refreshed`).toBe(rotations + 1);
         // a fresh process refreshes with whatever is on disk: never "refresh token reused"
         fake.issuer.accessTokenTtl = -60; // so that the next child refreshes again
-        const next = new TokenManager({ store: new TokenStore(configDir), oauth: new OAuthClient(fake.issuerUrl, dispatcher), retryDelaysMs: [] });
+        const next = new TokenManager({ store: new TokenStore(userDir(configDir)), oauth: new OAuthClient(fake.issuerUrl, dispatcher), retryDelaysMs: [] });
         await expect(next.refreshNow(), `after a kill at ${killAfter}`).resolves.toBeTruthy();
         if (next.refreshCount === 0) await next.refreshNow(); // it found the child's fresh token: spend that one
         expect(next.refreshCount).toBe(1);
@@ -120,6 +125,6 @@ describe("one login, several processes", () => {
       await dispatcher.destroy();
     }
     expect(killed).toBeGreaterThan(30);
-    expect(readdirSync(configDir).filter((f) => f.startsWith("auth.json.tmp-")).length).toBeLessThanOrEqual(1);
+    expect(readdirSync(userDir(configDir)).filter((f) => f.startsWith("auth.json.tmp-")).length).toBeLessThanOrEqual(1);
   });
 });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { cliEnv, runCli, tempDir } from "../helpers/cli.js";
 import { signedInConfigDir, startServe } from "../helpers/serve.js";
+import { accountDir } from "../helpers/accounts.js";
 
 let fake: FakeBackend;
 beforeAll(async () => {
@@ -35,7 +36,7 @@ describe("codex-proxy doctor", () => {
     expect(out.stdout).toMatch(/✔ Tokens: signed in as user@example\.com \(ChatGPT Pro, account acc-123\)/);
     expect(out.stdout).toMatch(/✔ Codex backend: .* answers \(3 models\)/);
     expect(fake.issuer.refreshCount - before).toBe(1);
-    const auth = JSON.parse(readFileSync(join(configDir, "auth.json"), "utf8"));
+    const auth = JSON.parse(readFileSync(join(accountDir(configDir, fake.issuer.account), "auth.json"), "utf8"));
     for (const key of ["id_token", "access_token", "refresh_token"]) expect(out.stdout + out.stderr).not.toContain(auth.tokens[key].slice(-24));
   });
 
@@ -98,7 +99,8 @@ describe("codex-proxy doctor", () => {
     chmodSync(join(configDir, "auth.json"), 0o644);
     chmodSync(configDir, 0o755);
     const { check } = await doctor(configDir, ["--no-refresh"]);
-    expect(check("Token file")).toMatchObject({ status: "fail", fix: `chmod 600 ${join(configDir, "auth.json")}` });
+    // the single-account file moved into accounts/ as it was: its mode is still reported, at its new path
+    expect(check("Token file")).toMatchObject({ status: "fail", fix: `chmod 600 ${join(accountDir(configDir, fake.issuer.account), "auth.json")}` });
     expect(check("Config dir")).toMatchObject({ status: "fail", fix: `chmod 700 ${configDir}` });
   });
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { BIN, cliEnv, runCli, tempDir } from "../helpers/cli.js";
 import { holdLoginPort, LOGIN_PORT_WAIT_MS } from "../helpers/login-port.js";
+import { accountDir } from "../helpers/accounts.js";
 
 let fake: FakeBackend;
 let releasePort: () => void;
@@ -93,7 +94,7 @@ describe("logout in a terminal", () => {
     const file = join(tempDir(), "auth.json");
     writeFileSync(file, JSON.stringify({ tokens: { ...fake.issuer.issueTokens(), account_id: "acc-123" } }));
     expect((await runCli(["login", "--import", file], env)).code).toBe(0);
-    return { env, store: join(configDir, "auth.json") };
+    return { env, store: join(accountDir(configDir, fake.issuer.account), "auth.json") };
   }
 
   it("asks with No as the default: Enter keeps the login", async () => {

@@ -7,11 +7,15 @@ import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { cliEnv, runCli, startCli, tempDir } from "../helpers/cli.js";
 import { waitFor } from "../helpers/wait.js";
 import { holdLoginPort, LOGIN_PORT_WAIT_MS } from "../helpers/login-port.js";
+import { accountDir } from "../helpers/accounts.js";
 
 // These tests share the fixed callback port 1455, so they run one after another in this file.
 let fake: FakeBackend;
 let configDir: string;
 let env: NodeJS.ProcessEnv;
+/** the fake's default identity, which every login here signs in as unless a test says otherwise */
+const USER = { userId: "user-123", accountId: "acc-123" };
+const userFile = (name: string) => join(accountDir(configDir, USER), name);
 
 let releasePort: () => void;
 beforeAll(async () => {
@@ -62,10 +66,10 @@ describe("login (browser flow)", () => {
 
     expect(await run.exited).toBe(0);
     expect(run.stdout()).toContain("Signed in as user@example.com (ChatGPT Pro)");
-    expect(run.stdout()).toContain(join(configDir, "auth.json"));
-    expect(statSync(join(configDir, "auth.json")).mode & 0o777).toBe(0o600);
-    expect(statSync(configDir).mode & 0o777).toBe(0o700);
-    const stored = JSON.parse(readFileSync(join(configDir, "auth.json"), "utf8"));
+    expect(run.stdout()).toContain(userFile("auth.json"));
+    expect(statSync(userFile("auth.json")).mode & 0o777).toBe(0o600);
+    for (const dir of [configDir, join(configDir, "accounts"), accountDir(configDir, USER)]) expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const stored = JSON.parse(readFileSync(userFile("auth.json"), "utf8"));
     expect(stored.tokens.account_id).toBe("acc-123");
     expect(fake.issuer.refreshTokens.get(stored.tokens.refresh_token)).toBe("active");
     // nothing printed contains a token
@@ -86,7 +90,8 @@ describe("login (browser flow)", () => {
       accountId: "acc-123",
       method: "browser",
       accessTokenExpired: false,
-      store: join(configDir, "auth.json"),
+      store: userFile("auth.json"),
+      accounts: [{ email: "user@example.com", accountId: "acc-123", plan: "pro", preferred: true, needsLogin: false, limitedUntil: null }],
     });
   });
 
@@ -297,7 +302,7 @@ describe("login --import", () => {
     const result = await runCli(["login", "--import"], { ...env, CODEX_HOME: codexHome });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Signed in as user@example.com");
-    const stored = JSON.parse(readFileSync(join(configDir, "auth.json"), "utf8"));
+    const stored = JSON.parse(readFileSync(userFile("auth.json"), "utf8"));
     expect(stored.tokens.refresh_token).toBe(tokens.refresh_token);
     expect(stored.method).toBe("import");
     expect(stored.last_refresh).toBe("2026-11-20T08:00:00.000Z");
@@ -346,7 +351,7 @@ describe("status, refresh and logout", () => {
     expect(result.stderr).toContain("Not signed in: run `codex-proxy login`");
     const json = await runCli(["status", "--json"], env);
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toEqual({ signedIn: false, store: join(configDir, "auth.json") });
+    expect(JSON.parse(json.stdout)).toEqual({ signedIn: false, store: join(configDir, "accounts"), accounts: [] });
   });
 
   it("shows an expired token, and `status --refresh` refreshes it once across concurrent processes", async () => {
@@ -394,17 +399,16 @@ describe("status, refresh and logout", () => {
     expect(again.stderr).toContain("Not signed in");
   });
 
-  it("logout removes the account's usage figures and model list: the next account does not show them", async () => {
+  it("logout removes the account's usage figures and model list: the next login of it does not show them", async () => {
     await importLogin(3600);
     expect((await runCli(["status", "--refresh"], env)).code).toBe(0);
     expect((await runCli(["models"], env)).code).toBe(0);
-    expect(existsSync(join(configDir, "usage.json"))).toBe(true);
-    expect(existsSync(join(configDir, "models-cache.json"))).toBe(true);
+    expect(existsSync(userFile("usage.json"))).toBe(true);
+    expect(existsSync(userFile("models-cache.json"))).toBe(true);
     const out = await runCli(["logout", "--yes", "--json"], env);
     expect(out.code, out.stderr).toBe(0);
-    expect(JSON.parse(out.stdout).removed).toEqual([join(configDir, "auth.json"), join(configDir, "usage.json"), join(configDir, "models-cache.json")]);
-    expect(existsSync(join(configDir, "usage.json"))).toBe(false);
-    expect(existsSync(join(configDir, "models-cache.json"))).toBe(false);
+    expect(JSON.parse(out.stdout).removed.sort()).toEqual([userFile("auth.json"), userFile("models-cache.json"), userFile("usage.json")]);
+    expect(existsSync(accountDir(configDir, USER))).toBe(false);
     await importLogin(3600);
     expect((await runCli(["status"], env)).stdout).toContain("Usage limits: none seen yet");
   });
@@ -414,22 +418,34 @@ describe("status, refresh and logout", () => {
     writeFileSync(join(configDir, "usage.json"), JSON.stringify({ primary: { usedPercent: 77, windowMinutes: 300 } }));
     await importLogin(3600);
     expect(existsSync(join(configDir, "usage.json"))).toBe(false);
+    expect(existsSync(userFile("usage.json"))).toBe(false);
     expect((await runCli(["status"], env)).stdout).toContain("Usage limits: none seen yet");
   });
 
-  it("a login as another account says whom it replaces and drops the old account's usage figures", async () => {
+  it("a login as another account adds it, keeps the first, makes the new one preferred", async () => {
     await importLogin(3600);
     expect((await runCli(["status", "--refresh"], env)).code).toBe(0);
     const same = await runCli(["login", "--import", writeAuth(fake.issuer.issueTokens())], env);
-    expect(same.stdout).not.toContain("replacing");
-    expect(existsSync(join(configDir, "usage.json"))).toBe(true);
+    expect(same.stdout).toContain("Signed in as user@example.com (ChatGPT Pro) — its tokens were renewed");
+    expect(existsSync(userFile("usage.json"))).toBe(true);
     const original = fake.issuer.account;
-    fake.issuer.account = { email: "b@example.com", plan: "plus", accountId: "acc-456", userId: "user-456" };
+    const other = { email: "b@example.com", plan: "plus", accountId: "acc-456", userId: "user-456" };
+    fake.issuer.account = other;
     try {
-      const other = await runCli(["login", "--import", writeAuth(fake.issuer.issueTokens(), "acc-456")], env);
-      expect(other.code, other.stderr).toBe(0);
-      expect(other.stdout).toContain("Signed in as b@example.com (ChatGPT Plus) (replacing user@example.com)");
-      expect(existsSync(join(configDir, "usage.json"))).toBe(false);
+      const added = await runCli(["login", "--import", writeAuth(fake.issuer.issueTokens(), "acc-456")], env);
+      expect(added.code, added.stderr).toBe(0);
+      expect(added.stdout).toContain("Signed in as b@example.com (ChatGPT Plus) — added; 2 accounts, this one preferred");
+      expect(added.stdout).not.toContain("replacing");
+      // the first account keeps its tokens and usage figures; the new one has none yet
+      expect(existsSync(userFile("auth.json"))).toBe(true);
+      expect(existsSync(userFile("usage.json"))).toBe(true);
+      expect(existsSync(join(accountDir(configDir, other), "usage.json"))).toBe(false);
+      const status = JSON.parse((await runCli(["status", "--json"], env)).stdout);
+      expect(status).toMatchObject({ email: "b@example.com", accountId: "acc-456" });
+      expect(status.accounts.map((a: { email: string; preferred: boolean }) => [a.email, a.preferred])).toEqual([
+        ["b@example.com", true],
+        ["user@example.com", false],
+      ]);
     } finally {
       fake.issuer.account = original;
     }

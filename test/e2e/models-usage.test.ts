@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vites
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { cliEnv, runCli, startCli } from "../helpers/cli.js";
 import { signedInConfigDir, startServe } from "../helpers/serve.js";
+import { accountDir } from "../helpers/accounts.js";
 
 let fake: FakeBackend;
 beforeAll(async () => {
@@ -24,7 +25,7 @@ describe("codex-proxy models", () => {
     expect(out.stdout).toMatch(/from the backend/);
     expect(out.stdout).toMatch(/gpt-5\.6-sol\s+372k\s+low medium high xhigh max ultra\s+low/);
     expect(out.stdout).not.toContain("codex-auto-review");
-    expect(existsSync(join(configDir, "models-cache.json"))).toBe(true);
+    expect(existsSync(join(accountDir(configDir, fake.issuer.account), "models-cache.json"))).toBe(true);
     const json = JSON.parse((await runCli(["models", "--json"], envFor(configDir))).stdout);
     expect(json.source).toBe("cache");
     expect(json.models[0]).toEqual({ id: "gpt-5.5", name: "GPT-5.5", contextWindow: 272000, efforts: ["low", "medium", "high", "xhigh"], defaultEffort: "medium", serviceTiers: ["priority"] });
@@ -111,7 +112,7 @@ describe("usage limits", () => {
       const json = JSON.parse((await runCli(["status", "--json"], envFor(configDir))).stdout);
       expect(json.usage.primary).toMatchObject({ name: "5-hour", usedPercent: 91.5, windowMinutes: 300 });
       expect(json.usage.secondary).toMatchObject({ name: "weekly", usedPercent: 40, windowMinutes: 10080 });
-      expect(JSON.parse(readFileSync(join(configDir, "usage.json"), "utf8")).primary.usedPercent).toBe(91.5);
+      expect(JSON.parse(readFileSync(join(accountDir(configDir, fake.issuer.account), "usage.json"), "utf8")).primary.usedPercent).toBe(91.5);
     } finally {
       fake.codex.usage = { primary: 12.5, secondary: 40 };
     }

@@ -1,11 +1,12 @@
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { responseSteps, startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
-import { cliEnv, runCli } from "../helpers/cli.js";
+import { cliEnv, runCli, tempDir } from "../helpers/cli.js";
+import { accountDir } from "../helpers/accounts.js";
 import { signedInConfigDir, startServe } from "../helpers/serve.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -80,17 +81,16 @@ describe("tokens while serving", () => {
   });
 
   it("starts without a login, and picks up a login made while it runs", async () => {
-    const { configDir } = signedInConfigDir(fake);
-    const store = join(configDir, "auth.json");
-    const saved = JSON.stringify(JSON.parse((await import("node:fs")).readFileSync(store, "utf8")));
-    rmSync(store);
+    const configDir = join(tempDir(), "config");
     const serve = await startServe(fake, [], { configDir });
     try {
       expect(serve.run.stderr()).toContain("Not signed in");
       const before = await chat(serve.url);
       expect(before.status).toBe(401);
       expect(((await before.json()) as { error: { message: string } }).error.message).toContain("codex-proxy login");
-      writeFileSync(store, saved, { mode: 0o600 });
+      const file = join(tempDir(), "auth.json");
+      writeFileSync(file, JSON.stringify({ tokens: { ...fake.issuer.issueTokens(), account_id: "acc-123" }, last_refresh: new Date().toISOString() }));
+      expect((await runCli(["login", "--import", file], serve.env)).code).toBe(0);
       expect((await chat(serve.url)).status).toBe(200);
     } finally {
       await serve.stop();
@@ -103,7 +103,7 @@ describe("models and usage", () => {
     const serve = await startServe(fake);
     try {
       expect((await chat(serve.url)).status).toBe(200);
-      const path = join(serve.configDir, "usage.json");
+      const path = join(accountDir(serve.configDir, fake.issuer.account), "usage.json");
       // written after the answer, off the request's path
       const usage = await waitFor(() => JSON.parse(readFileSync(path, "utf8")) as Record<string, { usedPercent: number; windowMinutes: number }>, { what: "usage.json" });
       expect(usage?.primary).toMatchObject({ usedPercent: 12.5, windowMinutes: 300 });

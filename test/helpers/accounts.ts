@@ -25,3 +25,8 @@ export function codexAuthFile(dir: string, tokens: IssuedTokens): string {
   writeFileSync(path, JSON.stringify(auth, null, 2), { mode: 0o600 });
   return path;
 }
+
+/** Where codex-proxy keeps an identity's tokens, usage figures and model list: `<configDir>/accounts/<userId>--<accountId>`. */
+export function accountDir(configDir: string, identity: Pick<FakeAccount, "userId" | "accountId">): string {
+  return join(configDir, "accounts", `${identity.userId}--${identity.accountId}`);
+}
