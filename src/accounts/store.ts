@@ -196,16 +196,19 @@ export class AccountStore {
     const target = join(this.dir, key);
     mkdirSync(target, { recursive: true, mode: 0o700 });
     const moved = new TokenStore(target);
-    // a newer login of the same account in the new place wins; the old file's leftovers move too, for recover()
-    const names = readdirSafe(this.configDir).filter((name) => name === "auth.json" || name.startsWith("auth.json.tmp-"));
-    if (existsSync(moved.path) && statSync(moved.path).mtimeMs >= statSync(this.legacy.path).mtimeMs) {
-      for (const name of names) rmSync(join(this.configDir, name), { force: true });
-    } else {
-      for (const name of names) renameSync(join(this.configDir, name), join(target, name));
+    // Unfinished writes move first (recover() keeps only one newer than auth.json), then auth.json unless a newer
+    // login of the same account is in the new place already. Another process may be moving the same files right
+    // now: what it moved first is simply not there any more.
+    for (const name of readdirSafe(this.configDir)) {
+      if (name.startsWith("auth.json.tmp-")) moveIfThere(join(this.configDir, name), join(target, name));
     }
+    const legacyMtime = mtimeOf(this.legacy.path);
+    if (legacyMtime === undefined) return;
+    if ((mtimeOf(moved.path) ?? -Infinity) >= legacyMtime) rmSync(this.legacy.path, { force: true });
+    else moveIfThere(this.legacy.path, moved.path);
     for (const name of LEGACY_CACHES) {
       const from = join(this.configDir, name);
-      if (existsSync(from) && !existsSync(join(target, name))) renameSync(from, join(target, name));
+      if (!existsSync(join(target, name))) moveIfThere(from, join(target, name));
       else rmSync(from, { force: true });
     }
     const index = this.#readIndex();
@@ -248,6 +251,22 @@ export function accountKey(auth: StoredAuth): string {
 function safe(part: string): string {
   const cleaned = part.replace(/[^A-Za-z0-9._@-]/g, "_").slice(0, 80);
   return /^\.+$/.test(cleaned) ? cleaned.replace(/\./g, "_") : cleaned;
+}
+
+function mtimeOf(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+function moveIfThere(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
 }
 
 function readdirSafe(dir: string): string[] {

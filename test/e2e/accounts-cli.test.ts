@@ -1,0 +1,286 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { FakeAccount } from "../fake-backend/issuer.js";
+import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
+import { accountDir, codexAuthFile, IDENTITIES } from "../helpers/accounts.js";
+import { cliEnv, runCli, startCli, tempDir } from "../helpers/cli.js";
+
+// Several ChatGPT accounts through the built CLI: login adds, switch picks, status lists, logout removes.
+
+let fake: FakeBackend;
+beforeAll(async () => {
+  fake = await startFakeBackend();
+});
+afterAll(() => fake.close());
+afterEach(() => {
+  fake.codex.accounts = {};
+});
+
+const { ada, bob, cy } = IDENTITIES;
+
+function setup() {
+  const configDir = join(tempDir(), "config");
+  const env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_UPSTREAM_URL: fake.upstreamUrl, CODEX_PROXY_CONFIG_DIR: configDir, HOME: tempDir(), CODEX_PROXY_PORT: "0" });
+  const cli = (...args: string[]) => runCli(args, env);
+  /** `login --import` of fresh tokens for this identity; returns the tokens */
+  const login = async (identity: FakeAccount, accessTtl = 3600) => {
+    const tokens = fake.issuer.issueTokens(accessTtl, identity);
+    const out = await cli("login", "--import", codexAuthFile(tempDir(), tokens));
+    expect(out.code, out.stderr).toBe(0);
+    return { ...out, tokens };
+  };
+  const status = async () => JSON.parse((await cli("status", "--json")).stdout) as StatusJson;
+  return { configDir, env, cli, login, status };
+}
+
+interface StatusJson {
+  email: string;
+  accountId: string;
+  accounts: { email: string; accountId: string; plan: string; preferred: boolean; accessTokenExpiresAt: string | null; usage: unknown; limitedUntil: string | null; needsLogin: boolean }[];
+}
+
+const emails = (status: StatusJson) => status.accounts.map((a) => `${a.email}${a.preferred ? " *" : ""}`);
+const mode = (path: string) => statSync(path).mode & 0o777;
+
+describe("login adds accounts", () => {
+  it("a second identity is added and preferred; the same identity again renews its tokens; files stay 0600 in 0700 dirs", async () => {
+    const { configDir, login, status, cli } = setup();
+    const first = await login(ada);
+    expect(first.stdout).toContain("Signed in as ada@example.com (ChatGPT Plus)");
+    expect(first.stdout).not.toMatch(/added|renewed/);
+
+    const second = await login(bob);
+    expect(second.stdout).toContain("Signed in as bob@example.com (ChatGPT Pro) — added; 2 accounts, this one preferred");
+    expect(emails(await status())).toEqual(["bob@example.com *", "ada@example.com"]);
+
+    const again = await cli("login", "--import", codexAuthFile(tempDir(), fake.issuer.issueTokens(3600, ada)), "--json");
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ email: "ada@example.com", added: false, preferred: true, accounts: 2 });
+    const text = await login(ada);
+    expect(text.stdout).toContain("Signed in as ada@example.com (ChatGPT Plus) — its tokens were renewed; 2 accounts, this one preferred");
+    const now = await status();
+    expect(emails(now)).toEqual(["ada@example.com *", "bob@example.com"]);
+    const stored = JSON.parse(readFileSync(join(accountDir(configDir, ada), "auth.json"), "utf8"));
+    expect(stored.tokens.refresh_token).toBe(text.tokens.refresh_token);
+
+    for (const identity of [ada, bob]) {
+      expect(mode(join(accountDir(configDir, identity), "auth.json"))).toBe(0o600);
+      expect(mode(accountDir(configDir, identity))).toBe(0o700);
+    }
+    expect(mode(join(configDir, "accounts"))).toBe(0o700);
+    expect(mode(join(configDir, "accounts.json"))).toBe(0o600);
+    expect(mode(configDir)).toBe(0o700);
+  });
+
+  it("a device-code login adds its account too", async () => {
+    const { login, env, status } = setup();
+    await login(ada);
+    const original = fake.issuer.account;
+    fake.issuer.account = bob;
+    try {
+      const run = startCli(["login", "--device"], env);
+      const [, code] = await run.waitFor(/Enter the code ([A-F0-9]{4}-[A-F0-9]{4})/);
+      fake.issuer.approveDevice(code!);
+      expect(await run.exited, run.stderr()).toBe(0);
+      expect(run.stdout()).toContain("Signed in as bob@example.com (ChatGPT Pro) — added; 2 accounts, this one preferred");
+    } finally {
+      fake.issuer.account = original;
+    }
+    expect(emails(await status())).toEqual(["bob@example.com *", "ada@example.com"]);
+  });
+});
+
+describe("status with several accounts", () => {
+  it("lists every account in text and JSON, and keeps the preferred account's fields at the top", async () => {
+    const { login, cli, status } = setup();
+    await login(ada);
+    await login(bob);
+    const text = await cli("status");
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain("2 ChatGPT accounts");
+    expect(text.stdout).toMatch(/★ bob@example\.com \(preferred\)\n\s+plan\s+Pro\n\s+account id\s+acc-b/);
+    expect(text.stdout).toMatch(/• ada@example\.com\n\s+plan\s+Plus\n\s+account id\s+acc-a/);
+    const json = await status();
+    expect(json).toMatchObject({ email: "bob@example.com", accountId: "acc-b", plan: "pro" });
+    expect(json.accounts).toEqual([
+      { email: "bob@example.com", accountId: "acc-b", plan: "pro", preferred: true, accessTokenExpiresAt: expect.any(String), usage: null, limitedUntil: null, needsLogin: false },
+      { email: "ada@example.com", accountId: "acc-a", plan: "plus", preferred: false, accessTokenExpiresAt: expect.any(String), usage: null, limitedUntil: null, needsLogin: false },
+    ]);
+  });
+
+  it("--refresh shows each account's own usage, a limited one's reset, and one that needs login (exit 1)", async () => {
+    const { login, cli, status } = setup();
+    const { tokens: adaTokens } = await login(ada, -60);
+    await login(bob);
+    await login(cy);
+    const resetsAt = Math.floor(Date.now() / 1000) + 3 * 3600;
+    fake.codex.accounts[bob.email] = { usage: { primary: 30, secondary: 5 }, limitedUntil: resetsAt };
+    fake.codex.accounts[cy.email] = { usage: { primary: 55, secondary: 21 } };
+    fake.issuer.setRefreshState(adaTokens.refresh_token, "invalidated");
+    const out = await cli("status", "--refresh");
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain("Could not update the usage limits of ada@example.com");
+    expect(out.stderr).toContain("Sign in again");
+    expect(out.stdout).toMatch(/• bob@example\.com\n[^•]*limited until .*requests go to another account/);
+    expect(out.stdout).toMatch(/• ada@example\.com\n[^•]*needs login/);
+    const json = await status();
+    const byEmail = Object.fromEntries(json.accounts.map((a) => [a.email, a]));
+    expect(byEmail[bob.email]!.limitedUntil).toBe(new Date(resetsAt * 1000).toISOString());
+    expect(byEmail[bob.email]!.usage).toMatchObject({ primary: { usedPercent: 100 }, secondary: { usedPercent: 5 } });
+    expect(byEmail[cy.email]!.usage).toMatchObject({ primary: { usedPercent: 55 }, secondary: { usedPercent: 21 } });
+    expect(byEmail[cy.email]).toMatchObject({ limitedUntil: null, needsLogin: false });
+    expect(byEmail[ada.email]).toMatchObject({ needsLogin: true, usage: null });
+  });
+});
+
+describe("switch", () => {
+  it("by email or by a workspace id only one user has; an id two users share, an unknown name and no name are errors", async () => {
+    const { login, cli, status } = setup();
+    await login(ada);
+    await login(bob);
+    await login(cy); // ada and cy are two users of the workspace acc-a
+
+    const byEmail = await cli("switch", "ADA@example.com");
+    expect(byEmail.code, byEmail.stderr).toBe(0);
+    expect(byEmail.stdout).toContain("ada@example.com is now the preferred account");
+    expect(emails(await status())).toEqual(["ada@example.com *", "bob@example.com", "cy@example.com"]);
+
+    const byId = await cli("switch", "acc-b");
+    expect(byId.code, byId.stderr).toBe(0);
+    expect((await status()).email).toBe("bob@example.com");
+
+    const shared = await cli("switch", "acc-a");
+    expect(shared.code).toBe(1);
+    expect(shared.stderr).toContain('The workspace "acc-a" has several signed-in users (ada@example.com, cy@example.com); name one by its email.');
+
+    const unknown = await cli("switch", "dan@example.com");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('No signed-in account is "dan@example.com"; the accounts are bob@example.com, ada@example.com, cy@example.com.');
+
+    const bare = await cli("switch");
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain("Name the account: codex-proxy switch <email|account-id> (signed in: bob@example.com, ada@example.com, cy@example.com)");
+    expect((await status()).email).toBe("bob@example.com"); // nothing changed
+  });
+
+  it("without any account says to log in", async () => {
+    const { cli } = setup();
+    const out = await cli("switch", "ada@example.com");
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain("Not signed in: run `codex-proxy login` first.");
+  });
+});
+
+describe("logout with several accounts", () => {
+  it("removes the named account only, the preferred by default (the next becomes preferred), or all with --all", async () => {
+    const { configDir, login, cli, status } = setup();
+    await login(ada);
+    await login(bob);
+    await login(cy);
+    expect(emails(await status())).toEqual(["cy@example.com *", "ada@example.com", "bob@example.com"]);
+
+    const one = await cli("logout", "bob@example.com", "--yes");
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout).toContain("Signed out bob@example.com");
+    expect(one.stdout).toContain("2 accounts left; preferred: cy@example.com");
+    expect(existsSync(accountDir(configDir, bob))).toBe(false);
+    expect(emails(await status())).toEqual(["cy@example.com *", "ada@example.com"]);
+
+    const preferred = await cli("logout", "--yes", "--json");
+    expect(preferred.code, preferred.stderr).toBe(0);
+    expect(JSON.parse(preferred.stdout)).toMatchObject({ accounts: [{ email: "cy@example.com" }], remaining: 1, preferred: "ada@example.com" });
+    expect(emails(await status())).toEqual(["ada@example.com *"]);
+
+    await login(bob);
+    const both = await cli("logout", "bob@example.com", "--all", "--yes");
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("Name one account or use --all, not both.");
+    const unconfirmed = await cli("logout", "--all");
+    expect(unconfirmed.code).toBe(2);
+    expect((await status()).accounts).toHaveLength(2);
+
+    const all = await cli("logout", "--all", "--yes");
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toContain("Signed out bob@example.com, ada@example.com");
+    expect(readdirSync(join(configDir, "accounts"))).toEqual([]);
+    const none = await cli("status");
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("Not signed in");
+  });
+
+  it("an unknown account is an error that lists the signed-in ones, and removes nothing", async () => {
+    const { login, cli, status } = setup();
+    await login(ada);
+    const out = await cli("logout", "bob@example.com", "--yes");
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('No signed-in account is "bob@example.com"; the accounts are ada@example.com.');
+    expect(emails(await status())).toEqual(["ada@example.com *"]);
+  });
+});
+
+describe("an old single-account store", () => {
+  /** `<configDir>/auth.json` (with usage figures and a model list) as versions before several accounts wrote it */
+  function legacyStore(configDir: string, tokens: ReturnType<FakeBackend["issuer"]["issueTokens"]>) {
+    mkdirSync(configDir, { recursive: true, mode: 0o700 });
+    const auth = { tokens: { ...tokens, account_id: ada.accountId }, last_refresh: new Date(Date.now() - 60_000).toISOString(), method: "browser" };
+    writeFileSync(join(configDir, "auth.json"), JSON.stringify(auth), { mode: 0o600 });
+    writeFileSync(join(configDir, "usage.json"), JSON.stringify({ primary: { usedPercent: 64, windowMinutes: 300 }, observedAt: Date.now() }), { mode: 0o600 });
+    return auth;
+  }
+
+  it("is read as one account: moved into accounts/ with its usage figures, nothing to do", async () => {
+    const { configDir, cli, status } = setup();
+    const tokens = fake.issuer.issueTokens(3600, ada);
+    legacyStore(configDir, tokens);
+    const json = await status();
+    expect(json).toMatchObject({ email: "ada@example.com", accountId: "acc-a" });
+    expect(emails(json)).toEqual(["ada@example.com *"]);
+    expect(json.accounts[0]!.usage).toMatchObject({ primary: { usedPercent: 64 } });
+    expect(existsSync(join(configDir, "auth.json"))).toBe(false);
+    expect(existsSync(join(configDir, "usage.json"))).toBe(false);
+    const moved = JSON.parse(readFileSync(join(accountDir(configDir, ada), "auth.json"), "utf8"));
+    expect(moved.tokens.refresh_token).toBe(tokens.refresh_token);
+    expect(mode(join(accountDir(configDir, ada), "auth.json"))).toBe(0o600);
+    // and it works: the next login adds the second account beside it
+    const bobLogin = await cli("login", "--import", codexAuthFile(tempDir(), fake.issuer.issueTokens(3600, bob)));
+    expect(bobLogin.stdout).toContain("added; 2 accounts");
+  });
+
+  it("a rotated refresh token left in auth.json.tmp-* by a killed refresh moves along and is recovered on the next refresh", async () => {
+    const { configDir, cli, status } = setup();
+    const old = fake.issuer.issueTokens(-60, ada);
+    const auth = legacyStore(configDir, old);
+    // the old version refreshed (the issuer rotated the token) and was killed before renaming its temp file
+    const rotated = fake.issuer.issueTokens(-60, ada);
+    fake.issuer.setRefreshState(old.refresh_token, "used");
+    const leftover = join(configDir, "auth.json.tmp-0123456789abcdef");
+    writeFileSync(leftover, JSON.stringify({ ...auth, tokens: { ...rotated, account_id: ada.accountId }, last_refresh: new Date().toISOString() }), { mode: 0o600 });
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(leftover, later, later);
+
+    expect(emails(await status())).toEqual(["ada@example.com *"]);
+    expect(readdirSync(accountDir(configDir, ada))).toContain("auth.json.tmp-0123456789abcdef");
+    const before = fake.issuer.refreshCounts[ada.email] ?? 0;
+    const refreshed = await cli("status", "--refresh");
+    expect(refreshed.code, refreshed.stderr).toBe(0);
+    expect(refreshed.stderr).not.toContain("reused");
+    expect((fake.issuer.refreshCounts[ada.email] ?? 0) - before).toBe(1);
+    const stored = JSON.parse(readFileSync(join(accountDir(configDir, ada), "auth.json"), "utf8"));
+    expect(fake.issuer.refreshTokens.get(stored.tokens.refresh_token)).toBe("active");
+    expect(fake.issuer.refreshTokens.get(rotated.refresh_token)).toBe("used"); // it was the one spent
+    expect(readdirSync(accountDir(configDir, ada)).filter((name) => name.includes(".tmp-"))).toEqual([]);
+  });
+
+  it("several processes starting at once move it once and all see the account", async () => {
+    const { configDir, env } = setup();
+    legacyStore(configDir, fake.issuer.issueTokens(3600, ada));
+    const runs = await Promise.all(Array.from({ length: 6 }, () => runCli(["status", "--json"], env)));
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout).email).toBe("ada@example.com");
+    }
+    expect(existsSync(join(configDir, "auth.json"))).toBe(false);
+    expect(readdirSync(join(configDir, "accounts"))).toEqual([`${ada.userId}--${ada.accountId}`]);
+  });
+});
