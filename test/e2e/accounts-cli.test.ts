@@ -219,6 +219,59 @@ describe("logout with several accounts", () => {
   });
 });
 
+describe("models and doctor with several accounts", () => {
+  it("models shows the union and marks the models only some accounts' plans offer", async () => {
+    const { login, cli } = setup();
+    await login(ada);
+    await login(bob);
+    fake.codex.accounts[ada.email] = { models: ["gpt-5.5", "gpt-5.4-mini"] };
+    const text = await cli("models", "--refresh");
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/model\s+context\s+reasoning efforts\s+default\s+tiers\s+accounts\n/);
+    expect(text.stdout).toMatch(/gpt-5\.6-sol\s+372k\s+.*fast\s+only bob@example\.com\n/);
+    expect(text.stdout).toMatch(/gpt-5\.5\s+272k\s+.*fast\s+all\n/);
+    const json = JSON.parse((await cli("models", "--json")).stdout) as { models: { id: string; accounts: string[] }[] };
+    expect(Object.fromEntries(json.models.map((m) => [m.id, m.accounts]))).toEqual({
+      "gpt-5.5": ["bob@example.com", "ada@example.com"],
+      "gpt-5.6-sol": ["bob@example.com"],
+      "gpt-5.4-mini": ["bob@example.com", "ada@example.com"],
+    });
+  });
+
+  it("the same plans: no marks", async () => {
+    const { login, cli } = setup();
+    await login(ada);
+    await login(cy);
+    const text = await cli("models");
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).not.toContain("accounts");
+    expect(text.stdout).not.toContain("only");
+  });
+
+  it("doctor checks every account: its file, tokens, refresh and backend, one line each", async () => {
+    const { login, env } = setup();
+    const { tokens } = await login(ada);
+    await login(bob);
+    fake.issuer.setRefreshState(tokens.refresh_token, "invalidated");
+    const before = { ...fake.issuer.refreshCounts };
+    const out = await runCli(["doctor"], env);
+    expect(out.code).toBe(1);
+    for (const who of ["ada@example.com", "bob@example.com"]) {
+      for (const name of ["Token file", "Tokens", "Access token", "Token refresh", "Codex backend"]) expect(out.stdout.split(`${name} (${who}):`).length, `${name} of ${who}`).toBe(2);
+    }
+    expect(out.stdout).toMatch(/✔ Tokens \(bob@example\.com\): preferred; signed in as bob@example\.com \(ChatGPT Pro, account acc-b\)/);
+    expect(out.stdout).toMatch(/✔ Tokens \(ada@example\.com\): signed in as ada@example\.com \(ChatGPT Plus, account acc-a\)/);
+    expect(out.stdout).toMatch(/✖ Token refresh \(ada@example\.com\): .*Sign in again/);
+    expect(out.stdout).toContain("✔ Token refresh (bob@example.com): the issuer issued a new access token");
+    expect(out.stdout).toMatch(/✔ Codex backend \(bob@example\.com\): .* answers \(3 models\)/);
+    expect(fake.issuer.refreshCounts[bob.email]! - (before[bob.email] ?? 0)).toBe(1);
+    expect(out.stdout).toContain("1 problem found");
+    // and status knows: ada needs a new login
+    const status = JSON.parse((await runCli(["status", "--json"], env)).stdout) as StatusJson;
+    expect(status.accounts.find((a) => a.email === ada.email)).toMatchObject({ needsLogin: true });
+  });
+});
+
 describe("an old single-account store", () => {
   /** `<configDir>/auth.json` (with usage figures and a model list) as versions before several accounts wrote it */
   function legacyStore(configDir: string, tokens: ReturnType<FakeBackend["issuer"]["issueTokens"]>) {

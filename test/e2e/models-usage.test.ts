@@ -28,7 +28,7 @@ describe("codex-proxy models", () => {
     expect(existsSync(join(accountDir(configDir, fake.issuer.account), "models-cache.json"))).toBe(true);
     const json = JSON.parse((await runCli(["models", "--json"], envFor(configDir))).stdout);
     expect(json.source).toBe("cache");
-    expect(json.models[0]).toEqual({ id: "gpt-5.5", name: "GPT-5.5", contextWindow: 272000, efforts: ["low", "medium", "high", "xhigh"], defaultEffort: "medium", serviceTiers: ["priority"] });
+    expect(json.models[0]).toEqual({ id: "gpt-5.5", name: "GPT-5.5", contextWindow: 272000, efforts: ["low", "medium", "high", "xhigh"], defaultEffort: "medium", serviceTiers: ["priority"], accounts: ["user@example.com"] });
     expect(fake.codex.modelsCalls - before).toBe(1); // the second run used the cache
     await runCli(["models", "--refresh"], envFor(configDir));
     expect(fake.codex.modelsCalls - before).toBe(2);
