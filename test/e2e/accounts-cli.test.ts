@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { FakeAccount } from "../fake-backend/issuer.js";
@@ -269,71 +269,5 @@ describe("models and doctor with several accounts", () => {
     // and status knows: ada needs a new login
     const status = JSON.parse((await runCli(["status", "--json"], env)).stdout) as StatusJson;
     expect(status.accounts.find((a) => a.email === ada.email)).toMatchObject({ needsLogin: true });
-  });
-});
-
-describe("an old single-account store", () => {
-  /** `<configDir>/auth.json` (with usage figures and a model list) as versions before several accounts wrote it */
-  function legacyStore(configDir: string, tokens: ReturnType<FakeBackend["issuer"]["issueTokens"]>) {
-    mkdirSync(configDir, { recursive: true, mode: 0o700 });
-    const auth = { tokens: { ...tokens, account_id: ada.accountId }, last_refresh: new Date(Date.now() - 60_000).toISOString(), method: "browser" };
-    writeFileSync(join(configDir, "auth.json"), JSON.stringify(auth), { mode: 0o600 });
-    writeFileSync(join(configDir, "usage.json"), JSON.stringify({ primary: { usedPercent: 64, windowMinutes: 300 }, observedAt: Date.now() }), { mode: 0o600 });
-    return auth;
-  }
-
-  it("is read as one account: moved into accounts/ with its usage figures, nothing to do", async () => {
-    const { configDir, cli, status } = setup();
-    const tokens = fake.issuer.issueTokens(3600, ada);
-    legacyStore(configDir, tokens);
-    const json = await status();
-    expect(json).toMatchObject({ email: "ada@example.com", accountId: "acc-a" });
-    expect(emails(json)).toEqual(["ada@example.com *"]);
-    expect(json.accounts[0]!.usage).toMatchObject({ primary: { usedPercent: 64 } });
-    expect(existsSync(join(configDir, "auth.json"))).toBe(false);
-    expect(existsSync(join(configDir, "usage.json"))).toBe(false);
-    const moved = JSON.parse(readFileSync(join(accountDir(configDir, ada), "auth.json"), "utf8"));
-    expect(moved.tokens.refresh_token).toBe(tokens.refresh_token);
-    expect(mode(join(accountDir(configDir, ada), "auth.json"))).toBe(0o600);
-    // and it works: the next login adds the second account beside it
-    const bobLogin = await cli("login", "--import", codexAuthFile(tempDir(), fake.issuer.issueTokens(3600, bob)));
-    expect(bobLogin.stdout).toContain("added; 2 accounts");
-  });
-
-  it("a rotated refresh token left in auth.json.tmp-* by a killed refresh moves along and is recovered on the next refresh", async () => {
-    const { configDir, cli, status } = setup();
-    const old = fake.issuer.issueTokens(-60, ada);
-    const auth = legacyStore(configDir, old);
-    // the old version refreshed (the issuer rotated the token) and was killed before renaming its temp file
-    const rotated = fake.issuer.issueTokens(-60, ada);
-    fake.issuer.setRefreshState(old.refresh_token, "used");
-    const leftover = join(configDir, "auth.json.tmp-0123456789abcdef");
-    writeFileSync(leftover, JSON.stringify({ ...auth, tokens: { ...rotated, account_id: ada.accountId }, last_refresh: new Date().toISOString() }), { mode: 0o600 });
-    const later = new Date(Date.now() + 5_000);
-    utimesSync(leftover, later, later);
-
-    expect(emails(await status())).toEqual(["ada@example.com *"]);
-    expect(readdirSync(accountDir(configDir, ada))).toContain("auth.json.tmp-0123456789abcdef");
-    const before = fake.issuer.refreshCounts[ada.email] ?? 0;
-    const refreshed = await cli("status", "--refresh");
-    expect(refreshed.code, refreshed.stderr).toBe(0);
-    expect(refreshed.stderr).not.toContain("reused");
-    expect((fake.issuer.refreshCounts[ada.email] ?? 0) - before).toBe(1);
-    const stored = JSON.parse(readFileSync(join(accountDir(configDir, ada), "auth.json"), "utf8"));
-    expect(fake.issuer.refreshTokens.get(stored.tokens.refresh_token)).toBe("active");
-    expect(fake.issuer.refreshTokens.get(rotated.refresh_token)).toBe("used"); // it was the one spent
-    expect(readdirSync(accountDir(configDir, ada)).filter((name) => name.includes(".tmp-"))).toEqual([]);
-  });
-
-  it("several processes starting at once move it once and all see the account", async () => {
-    const { configDir, env } = setup();
-    legacyStore(configDir, fake.issuer.issueTokens(3600, ada));
-    const runs = await Promise.all(Array.from({ length: 6 }, () => runCli(["status", "--json"], env)));
-    for (const run of runs) {
-      expect(run.code, run.stderr).toBe(0);
-      expect(JSON.parse(run.stdout).email).toBe("ada@example.com");
-    }
-    expect(existsSync(join(configDir, "auth.json"))).toBe(false);
-    expect(readdirSync(join(configDir, "accounts"))).toEqual([`${ada.userId}--${ada.accountId}`]);
   });
 });
