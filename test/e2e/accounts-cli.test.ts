@@ -5,6 +5,7 @@ import type { FakeAccount } from "../fake-backend/issuer.js";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { accountDir, codexAuthFile, IDENTITIES } from "../helpers/accounts.js";
 import { cliEnv, runCli, startCli, tempDir } from "../helpers/cli.js";
+import { startInPty } from "../helpers/pty.js";
 
 // Several ChatGPT accounts through the built CLI: login adds, switch picks, status lists, logout removes.
 
@@ -162,6 +163,25 @@ describe("switch", () => {
     expect(bare.code).toBe(2);
     expect(bare.stderr).toContain("Name the account: codex-proxy switch <email|account-id> (signed in: bob@example.com, ada@example.com, cy@example.com)");
     expect((await status()).email).toBe("bob@example.com"); // nothing changed
+  });
+
+  it("in a terminal, without a name, offers a menu of the accounts; Ctrl-C changes nothing", async () => {
+    const { login, env, status } = setup();
+    await login(ada);
+    await login(bob);
+    const run = startInPty(["switch"], env);
+    await run.waitFor(/Which account should be preferred\?[\s\S]*bob@example\.com \(ChatGPT Pro, preferred now\)[\s\S]*ada@example\.com \(ChatGPT Plus\)/);
+    run.type("\x1b[B\r"); // down to ada, Enter
+    await run.waitFor(/ada@example\.com is now the preferred account/);
+    expect(await run.exited).toBe(0);
+    expect((await status()).email).toBe("ada@example.com");
+
+    const cancelled = startInPty(["switch"], env);
+    await cancelled.waitFor(/Which account should be preferred\?/);
+    cancelled.type("\x03");
+    await cancelled.waitFor(/Switch cancelled; nothing was changed/);
+    expect(await cancelled.exited).toBe(130);
+    expect((await status()).email).toBe("ada@example.com");
   });
 
   it("without any account says to log in", async () => {
