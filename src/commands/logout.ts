@@ -20,7 +20,7 @@ export async function run(who: string | undefined, options: LogoutOptions, globa
     throw new CliError("Not signed in: there is nothing to log out.");
   }
   const names = targets.map(nameOf);
-  await confirm(ctx, options, names.join(", "));
+  await confirm(ctx, options, names.join(", "), ["logout", ...(who !== undefined ? [who] : []), ...(options.all ? ["--all"] : []), "--yes"].join(" "));
   const removed: string[] = [];
   for (const record of targets) removed.push(...(await accounts.remove(record)));
   const left = accounts.list();
@@ -35,14 +35,15 @@ export async function run(who: string | undefined, options: LogoutOptions, globa
   });
 }
 
-async function confirm(ctx: CommandContext, options: LogoutOptions, what: string): Promise<void> {
+/** `command`: this logout with `--yes`, for the message when there is nobody to ask */
+async function confirm(ctx: CommandContext, options: LogoutOptions, what: string, command: string): Promise<void> {
   if (options.yes) return;
   if (!ctx.ui.interactive || ctx.ui.json) {
     const why = ctx.ui.json ? "--json asks no questions" : "there is no terminal to confirm in";
-    throw new CliError(`Nothing was removed: ${why}. To log out, run \`codex-proxy logout --yes\`.`, 2);
+    throw new CliError(`Nothing was removed: ${why}. To log out, run \`codex-proxy ${command}\`.`, 2);
   }
   const { confirm: ask } = await import("@inquirer/prompts");
-  const ok = await ask({ message: `Sign out ${what} and delete its tokens, usage figures and model list?`, default: false }).catch((error: Error) => {
+  const ok = await ask({ message: `Sign out ${what} and delete ${what.includes(", ") ? "their" : "its"} tokens, usage figures and model list?`, default: false }).catch((error: Error) => {
     if (error.name === "ExitPromptError") throw new CliError("Logout cancelled; nothing was removed.", 130);
     throw error;
   });

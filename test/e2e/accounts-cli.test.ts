@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { FakeAccount } from "../fake-backend/issuer.js";
@@ -135,6 +135,25 @@ describe("status with several accounts", () => {
   });
 });
 
+describe("an account whose file is corrupt", () => {
+  it("is listed with its problem (exit 1) while the others work; its next login replaces it and keeps the bad file aside", async () => {
+    const { configDir, login, cli, status } = setup();
+    await login(ada);
+    await login(bob);
+    const file = join(accountDir(configDir, ada), "auth.json");
+    writeFileSync(file, "{ not json");
+    const out = await cli("status");
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain(`The token store ${file} is corrupt (not valid JSON)`);
+    expect(out.stdout).toContain("★ bob@example.com (preferred)");
+    expect((await cli("models")).code).toBe(0);
+    const again = await login(ada);
+    expect(again.stdout).toContain("Signed in as ada@example.com (ChatGPT Plus) — added; 2 accounts, this one preferred");
+    expect(again.stderr).toContain("The old token store was corrupt; it was kept as");
+    expect(emails(await status())).toEqual(["ada@example.com *", "bob@example.com"]);
+  });
+});
+
 describe("switch", () => {
   it("by email or by a workspace id only one user has; an id two users share, an unknown name and no name are errors", async () => {
     const { login, cli, status } = setup();
@@ -218,6 +237,9 @@ describe("logout with several accounts", () => {
     expect(both.stderr).toContain("Name one account or use --all, not both.");
     const unconfirmed = await cli("logout", "--all");
     expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain("Nothing was removed: there is no terminal to confirm in. To log out, run `codex-proxy logout --all --yes`.");
+    const unconfirmedOne = await cli("logout", "bob@example.com");
+    expect(unconfirmedOne.stderr).toContain("run `codex-proxy logout bob@example.com --yes`");
     expect((await status()).accounts).toHaveLength(2);
 
     const all = await cli("logout", "--all", "--yes");
