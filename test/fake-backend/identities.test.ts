@@ -110,7 +110,8 @@ describe("codex backend with several identities", () => {
   });
 
   it("answers 429 usage_limit_reached with the reset while an identity is limited, and serves it again after", async () => {
-    const resetsAt = Date.now() / 1000 + 1.5;
+    // long enough that the first request meets the limit even on a busy machine
+    const resetsAt = Date.now() / 1000 + 3;
     fake.codex.accounts["bob@example.com"] = { limitedUntil: resetsAt };
     const limited = await backend(IDENTITIES.bob, "/responses", ask());
     expect(limited.status).toBe(429);
