@@ -95,6 +95,29 @@ describe("login (browser flow)", () => {
     });
   });
 
+  it("a browser login as another identity adds it beside the first, preferred", async () => {
+    const browserLogin = async () => {
+      const run = startCli(["login", "--no-browser"], env);
+      const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/);
+      expect((await completeInBrowser(url)).status).toBe(200);
+      expect(await run.exited, run.stderr()).toBe(0);
+      return run.stdout();
+    };
+    await browserLogin();
+    const original = fake.issuer.account;
+    fake.issuer.account = { email: "b@example.com", plan: "plus", accountId: "acc-456", userId: "user-456" };
+    try {
+      expect(await browserLogin()).toContain("Signed in as b@example.com (ChatGPT Plus) — added; 2 accounts, this one preferred");
+    } finally {
+      fake.issuer.account = original;
+    }
+    const status = JSON.parse((await runCli(["status", "--json"], env)).stdout);
+    expect(status.accounts.map((a: { email: string; preferred: boolean }) => [a.email, a.preferred])).toEqual([
+      ["b@example.com", true],
+      ["user@example.com", false],
+    ]);
+  });
+
   it("answers a state mismatch with 400 and keeps waiting", async () => {
     const run = startCli(["login", "--no-browser"], env);
     const [url] = await run.waitFor(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/);
