@@ -110,6 +110,19 @@ describe("status with several accounts", () => {
     ]);
   });
 
+  it("--refresh in several processes at once refreshes each expired account exactly once", async () => {
+    const { login, env } = setup();
+    await login(ada, -60);
+    await login(bob, -60);
+    const before = { ...fake.issuer.refreshCounts };
+    const runs = await Promise.all(Array.from({ length: 4 }, () => runCli(["status", "--refresh", "--json"], env)));
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(0);
+      for (const account of JSON.parse(run.stdout).accounts) expect(Date.parse(account.accessTokenExpiresAt)).toBeGreaterThan(Date.now());
+    }
+    for (const who of [ada, bob]) expect((fake.issuer.refreshCounts[who.email] ?? 0) - (before[who.email] ?? 0), who.email).toBe(1);
+  });
+
   it("--refresh shows each account's own usage, a limited one's reset, and one that needs login (exit 1)", async () => {
     const { login, cli, status } = setup();
     const { tokens: adaTokens } = await login(ada, -60);
