@@ -55,26 +55,18 @@ export class AccountStore {
     this.legacy = new TokenStore(configDir);
   }
 
-  /** The accounts, the preferred first, then in the order they were added; a corrupt store is one with a `problem`. */
+  /**
+   * The accounts, the preferred first, then in the order they were added; an account whose file is corrupt has a
+   * `problem`. Throws {@link StoreCorruptError} for a corrupt old-style store (serve answers it as a 401 naming it).
+   */
   list(): AccountRecord[] {
-    let legacyProblem: StoreCorruptError | undefined;
-    try {
-      this.#migrateLegacy();
-    } catch (error) {
-      if (!(error instanceof StoreCorruptError)) throw error;
-      legacyProblem = error; // cannot be moved: shown (status, doctor) and removable (logout) where it is
-    }
+    this.#migrateLegacy();
     const index = this.#readIndex();
     const keys = this.#keys();
     const order = [...index.order.filter((k) => keys.includes(k)), ...keys.filter((k) => !index.order.includes(k)).sort()];
     const preferred = index.preferred && keys.includes(index.preferred) ? index.preferred : order[0];
     const records = order.map((key) => this.#record(key, key === preferred));
-    records.sort((a, b) => Number(b.preferred) - Number(a.preferred));
-    if (legacyProblem) {
-      const base = { key: LEGACY_KEY, dir: this.configDir, store: this.legacy, email: null, accountId: null, userId: null, plan: null };
-      records.push({ ...base, preferred: records.length === 0, problem: legacyProblem });
-    }
-    return records;
+    return records.sort((a, b) => Number(b.preferred) - Number(a.preferred));
   }
 
   preferred(): AccountRecord | undefined {
@@ -133,10 +125,6 @@ export class AccountStore {
    * another process is making for it, so that the refresh cannot write the account back.
    */
   async remove(record: AccountRecord): Promise<string[]> {
-    if (record.key === LEGACY_KEY) {
-      this.legacy.delete(); // its directory is the config dir: only the file goes
-      return [this.legacy.path];
-    }
     const release = await acquireLock(`${record.store.path}.lock`);
     const removed: string[] = [];
     try {
@@ -232,9 +220,6 @@ export class AccountStore {
     writeFileAtomic(this.indexPath, `${JSON.stringify(index, null, 2)}\n`);
   }
 }
-
-/** The key of a corrupt single-account `auth.json` that could not be moved into `accounts/` (real keys hold `--`). */
-const LEGACY_KEY = "auth.json";
 
 /** The single-account versions' usage figures and model list, next to their `auth.json`. */
 const LEGACY_CACHES = ["usage.json", "models-cache.json"];

@@ -1,5 +1,6 @@
 import { CliError } from "../errors.js";
 import type { AccountRecord } from "../accounts/store.js";
+import { StoreCorruptError } from "../auth/errors.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 
 export interface LogoutOptions {
@@ -13,8 +14,18 @@ export async function run(who: string | undefined, options: LogoutOptions, globa
   if (who !== undefined && options.all) throw new CliError("Name one account or use --all, not both.", 2);
   const ctx = new CommandContext(globals);
   const accounts = ctx.core.accounts;
-  const records = accounts.list();
-  const targets: AccountRecord[] = options.all ? records : who !== undefined ? [accounts.find(who)] : records.slice(0, 1);
+  let targets: AccountRecord[];
+  try {
+    const records = accounts.list();
+    targets = options.all ? records : who !== undefined ? [accounts.find(who)] : records.slice(0, 1);
+  } catch (error) {
+    // a corrupt store from before several accounts can still be removed
+    if (!(error instanceof StoreCorruptError) || error.path !== accounts.legacy.path || who !== undefined) throw error;
+    await confirm(ctx, options, "the corrupt token store", `logout${options.all ? " --all" : ""} --yes`);
+    accounts.legacy.delete();
+    ctx.ui.result(`✔ Removed the corrupt token store ${error.path}`, { signedOut: true, store: error.path, removed: [error.path] });
+    return;
+  }
   if (!targets.length) {
     if (ctx.ui.json) ctx.ui.result("", { signedOut: false, store: accounts.dir });
     throw new CliError("Not signed in: there is nothing to log out.");

@@ -79,6 +79,22 @@ describe("an old single-account store", () => {
     expect(readdirSync(accountDir(configDir, ada)).filter((name) => name.includes(".tmp-"))).toEqual([]);
   });
 
+  it("a corrupt one is named by status (exit 1) and removed by logout --yes, which says what to run without --yes", async () => {
+    const { configDir, cli } = setup();
+    mkdirSync(configDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(configDir, "auth.json"), "{ not json", { mode: 0o600 });
+    const status = await cli("status");
+    expect(status.code).toBe(1);
+    expect(status.stderr).toContain(`The token store ${join(configDir, "auth.json")} is corrupt`);
+    const unconfirmed = await cli("logout");
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain("run `codex-proxy logout --yes`");
+    const out = await cli("logout", "--yes");
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain(`Removed the corrupt token store ${join(configDir, "auth.json")}`);
+    expect(existsSync(join(configDir, "auth.json"))).toBe(false);
+  });
+
   it("several processes starting at once move it once and all see the account", async () => {
     const { configDir, env } = setup();
     legacyStore(configDir, fake.issuer.issueTokens(3600, ada));
