@@ -3,10 +3,14 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FakeIssuer } from "./issuer.js";
 import { writable } from "../../src/server/node.js";
 import { readJwt } from "./jwt.js";
-import { responseSteps, sseFrame, type ResponseScript, type Step } from "./events.js";
-import { checkInclude, checkTool, hostedToolItems } from "./hosted.js";
+import { sseFrame, type Step } from "./events.js";
+import { checkInclude, checkTool } from "./hosted.js";
+import { scenarioReply } from "./scenarios.js";
+import { isLimited, rateLimitHeaders, tokenIdentity, usageLimitReply, type FakeCodexAccount, type TokenIdentity } from "./identity.js";
 
 export { PNG_1X1 } from "./hosted.js";
+export { lastUserText, scenarioReply } from "./scenarios.js";
+export type { FakeCodexAccount } from "./identity.js";
 
 export interface FakeModel {
   slug: string;
@@ -26,6 +30,12 @@ export type Reply = { status: number; body: unknown; headers?: Record<string, st
 export interface RecordedResponsesCall {
   headers: Record<string, string | string[] | undefined>;
   body: Record<string, unknown>;
+  /** the email of the identity whose access token made the call */
+  account: string;
+  /** the HTTP status the fake answered with (200 for a stream, also one that fails); 0 while it has not answered */
+  status: number;
+  /** the identity's usage limit answered it (`accounts[email].limitedUntil`), as a 429 or in the stream */
+  limited: boolean;
   /** the client went away before the stream ended */
   aborted: boolean;
   finished: boolean;
@@ -59,39 +69,42 @@ export class FakeCodex {
   /** keep every call in `calls` (tests read them; a long benchmark run would only grow) */
   record = true;
   modelsCalls = 0;
+  /** `/models` calls per identity, keyed by email */
+  modelsCallsBy: Record<string, number> = {};
   /** answer /models with this status instead (e.g. 500 for "backend down") */
   modelsStatus = 200;
+  /** used percents of every identity without usage of its own in `accounts` */
   usage = { primary: 12.5, secondary: 40 };
+  /** per-identity usage, limit and plan models, keyed by email (a plain object so that tests set it over the IPC) */
+  accounts: Record<string, FakeCodexAccount> = {};
 
   constructor(private readonly issuer: FakeIssuer) {}
 
-  rateLimitHeaders(): Record<string, string> {
-    const now = Math.floor(Date.now() / 1000);
-    return {
-      "x-codex-primary-used-percent": String(this.usage.primary),
-      "x-codex-primary-window-minutes": "300",
-      "x-codex-primary-reset-at": String(now + 2 * 3600),
-      "x-codex-primary-reset-after-seconds": "7200",
-      "x-codex-secondary-used-percent": String(this.usage.secondary),
-      "x-codex-secondary-window-minutes": "10080",
-      "x-codex-secondary-reset-at": String(now + 3 * 86_400),
-      "x-codex-secondary-reset-after-seconds": String(3 * 86_400),
-      "x-codex-plan-type": this.issuer.account.plan,
-    };
+  /** Set (or with `undefined` drop) one identity's state; over the IPC, where a path cannot hold an email's dots. */
+  setAccount(email: string, state: FakeCodexAccount | undefined): void {
+    if (state) this.accounts[email] = state;
+    else delete this.accounts[email];
+  }
+
+  /** The `x-codex-*` headers for the identity of a token (by default the next login's). */
+  rateLimitHeaders(identity: Pick<TokenIdentity, "email" | "plan"> = this.issuer.account): Record<string, string> {
+    const state = this.accounts[identity.email];
+    return rateLimitHeaders(state?.usage ?? this.usage, identity.plan, state?.limitedUntil);
   }
 
   /** Returns false when the path is not the backend's. */
   async handle(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, body: string): Promise<boolean> {
     if (!path.startsWith("/backend-api/codex/")) return false;
-    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { "content-type": "application/json", ...this.rateLimitHeaders(), "x-request-id": randomUUID(), ...headers });
-      res.end(typeof payload === "string" ? payload : JSON.stringify(payload));
-    };
     const auth = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ""))?.[1];
     if (!auth || !this.issuer.isValidAccessToken(auth)) {
       res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ detail: "Unauthorized" }));
       return true;
     }
+    const identity = tokenIdentity(auth);
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { "content-type": "application/json", ...this.rateLimitHeaders(identity), "x-request-id": randomUUID(), ...headers });
+      res.end(typeof payload === "string" ? payload : JSON.stringify(payload));
+    };
     const claims = readJwt(auth)?.["https://api.openai.com/auth"] as Record<string, unknown> | undefined;
     if (req.headers["chatgpt-account-id"] !== claims?.chatgpt_account_id) {
       send(403, { detail: "chatgpt-account-id does not match the token" });
@@ -99,31 +112,45 @@ export class FakeCodex {
     }
     if (req.method === "GET" && path === "/backend-api/codex/models") {
       this.modelsCalls++;
+      this.modelsCallsBy[identity.email] = (this.modelsCallsBy[identity.email] ?? 0) + 1;
+      const offered = this.#planModels(identity).filter((m) => !olderThan(query.get("client_version") ?? "0.0.0", m.minimalClientVersion ?? "0.0.0"));
       if (!query.get("client_version")) send(400, { detail: "client_version is required" });
       else if (this.modelsStatus !== 200) send(this.modelsStatus, { detail: "models unavailable" });
-      else send(200, { models: this.models.filter((m) => !olderThan(query.get("client_version")!, m.minimalClientVersion ?? "0.0.0")).map(modelInfo) });
+      else send(200, { models: offered.map(modelInfo) });
       return true;
     }
     if (req.method === "POST" && path === "/backend-api/codex/responses") {
-      await this.#responses(req, res, body, send);
+      await this.#responses(req, res, body, identity, send);
       return true;
     }
     send(404, { detail: "Not Found" });
     return true;
   }
 
-  async #responses(req: IncomingMessage, res: ServerResponse, raw: string, send: (s: number, p: unknown, h?: Record<string, string>) => void) {
+  /** The models the identity's plan offers. */
+  #planModels(identity: TokenIdentity): FakeModel[] {
+    const offered = this.accounts[identity.email]?.models;
+    return offered ? this.models.filter((m) => offered.includes(m.slug)) : this.models;
+  }
+
+  async #responses(req: IncomingMessage, res: ServerResponse, raw: string, identity: TokenIdentity, sendJson: (s: number, p: unknown, h?: Record<string, string>) => void) {
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(raw) as Record<string, unknown>;
     } catch {
-      return send(400, { detail: "Invalid JSON body" });
+      return sendJson(400, { detail: "Invalid JSON body" });
     }
-    const call: RecordedResponsesCall = { headers: req.headers, body, aborted: false, finished: false, waitedForReader: false, written: 0 };
+    const call: RecordedResponsesCall = { headers: req.headers, body, account: identity.email, status: 0, limited: false, aborted: false, finished: false, waitedForReader: false, written: 0 };
     if (this.record) this.calls.push(call);
-    const problem = this.#validate(body);
+    const send = (status: number, payload: unknown, headers?: Record<string, string>) => {
+      call.status = status;
+      sendJson(status, payload, headers);
+    };
+    const problem = this.#validate(body, this.#planModels(identity));
     if (problem) return send(400, { detail: problem });
-    const reply = this.queue.shift() ?? this.respond(body);
+    const state = this.accounts[identity.email];
+    call.limited = isLimited(state);
+    const reply = isLimited(state) ? usageLimitReply(identity.plan, state.limitedUntil, state.limitInStream === true, String(body.model)) : (this.queue.shift() ?? this.respond(body));
     if ("status" in reply) return send(reply.status, reply.body, reply.headers);
     if ("hang" in reply) return; // never answers; the socket stays open until the client gives up
 
@@ -131,7 +158,8 @@ export class FakeCodex {
       if (!res.writableFinished) call.aborted = true;
     });
     // the real backend has been seen omitting content-type on its SSE body
-    res.writeHead(200, { ...this.rateLimitHeaders(), "x-request-id": randomUUID(), "openai-model": String(body.model), "cache-control": "no-cache" });
+    call.status = 200;
+    res.writeHead(200, { ...this.rateLimitHeaders(identity), "x-request-id": randomUUID(), "openai-model": String(body.model), "cache-control": "no-cache" });
     for (const step of reply.steps) {
       if (call.aborted || res.destroyed) return;
       if ("pause" in step) await new Promise((r) => setTimeout(r, step.pause));
@@ -151,13 +179,14 @@ export class FakeCodex {
     res.end();
   }
 
-  #validate(body: Record<string, unknown>): string | undefined {
+  #validate(body: Record<string, unknown>, offered: FakeModel[]): string | undefined {
     if (body.stream !== true) return "Stream must be set to true";
     if (body.store !== false) return "Store must be set to false";
     if (!("instructions" in body)) return "Instructions are required";
     if (typeof body.instructions !== "string") return "Instructions are not valid";
     for (const key of UNSUPPORTED) if (key in body) return `Unsupported parameter: ${key}`;
-    const model = this.models.find((m) => m.slug === body.model);
+    // a model the plan does not offer gets the same answer as an unknown one (upstream-protocol.md §4.1)
+    const model = offered.find((m) => m.slug === body.model);
     if (!model) return `The '${String(body.model)}' model is not supported when using Codex with a ChatGPT account.`;
     const effort = (body.reasoning as Record<string, unknown> | undefined)?.effort;
     if (effort !== undefined && !model.efforts.includes(String(effort))) {
@@ -226,137 +255,4 @@ function olderThan(a: string, b: string): boolean {
   const [x, y] = [a, b].map((v) => v.split(".").map(Number));
   for (let i = 0; i < 3; i++) if ((x![i] ?? 0) !== (y![i] ?? 0)) return (x![i] ?? 0) < (y![i] ?? 0);
   return false;
-}
-
-/** The last user text of a Responses input. */
-export function lastUserText(body: Record<string, unknown>): string {
-  const input = (body.input as Record<string, unknown>[] | undefined) ?? [];
-  for (let i = input.length - 1; i >= 0; i--) {
-    const item = input[i]!;
-    if (item.type === "message" && item.role === "user") {
-      const content = item.content;
-      if (typeof content === "string") return content;
-      return (content as Record<string, unknown>[]).map((c) => (c.type === "input_text" ? String(c.text) : "")).join("");
-    }
-  }
-  return "";
-}
-
-/** An answer that never ends: text deltas for as long as the reader takes them (made lazily, not held). */
-function* endlessSteps(model: string): Generator<Step> {
-  const [created, inProgress, added, partAdded, delta] = responseSteps(model, { text: "tok " });
-  yield* [created!, inProgress!, added!, partAdded!];
-  for (;;) yield delta!;
-}
-
-/**
- * The default reply. A `[[scenario:NAME]]` marker in the last user message picks a behaviour, so a real client
- * can drive every path: text (default), reasoning, tool, parallel_tools, failed, context, incomplete,
- * incomplete_empty, filter, usage_limit, stream_usage_limit, rate_limit, error500, cut, truncated, malformed, hang
- * (no answer at all), not_sse (JSON with 200), blocked (a 403 web page), slow, think-N (silence for N ms after the
- * answer opens), long-N (N deltas), endless (deltas
- * until the reader leaves), multi_reasoning (reasoning → text → reasoning → tool call or text), custom_tool (a
- * freeform tool call with streamed input).
- */
-export function scenarioReply(body: Record<string, unknown>): Reply {
-  const text = lastUserText(body);
-  const scenario = /\[\[scenario:([\w-]+)\]\]/.exec(text)?.[1] ?? "text";
-  // long-N: N text deltas as fast as possible (benchmarks); stall: stops sending mid-stream
-  const long = /^long-(\d+)$/.exec(scenario);
-  if (long) return { steps: responseSteps(String(body.model), { text: "tok ".repeat(Number(long[1])), chunk: 4 }) };
-  if (scenario === "endless") return { steps: endlessSteps(String(body.model)) };
-  // think-N: opens the answer, then nothing for N ms (a model thinking in silence), then the answer
-  const think = /^think-(\d+)$/.exec(scenario);
-  if (think) {
-    const steps = responseSteps(String(body.model), { text: "After a long thought" });
-    return { steps: [...steps.slice(0, 2), { pause: Number(think[1]) }, ...steps.slice(2)] };
-  }
-  if (scenario === "stall") return { steps: [...responseSteps(String(body.model), { text: "Stalled answer" }).slice(0, 6), { pause: 60_000 }] };
-  const model = String(body.model);
-  const summary = (body.reasoning as Record<string, unknown> | undefined)?.summary;
-  const reasoning = summary ? ["**Thinking** about the question.", "Deciding on an answer."] : undefined;
-  const said = `You said: ${text.replace(/\[\[scenario:[\w-]+\]\]/, "").trim()}`;
-  // like a real model, a JSON format gets JSON
-  const jsonFormat = ["json_object", "json_schema"].includes(String(((body.text as Record<string, unknown> | undefined)?.format as Record<string, unknown> | undefined)?.type));
-  const answer = jsonFormat ? JSON.stringify({ answer: said }) : said;
-  const serviceTier = typeof body.service_tier === "string" ? body.service_tier : undefined;
-  const steps = (script: ResponseScript): Reply => ({ steps: responseSteps(model, { serviceTier, ...script }) });
-  const tools = ((body.tools as Record<string, unknown>[] | undefined) ?? []).filter((t) => t.type === "function");
-  // like a real model: after a tool result, answer with what the tool said
-  const last = (body.input as Record<string, unknown>[] | undefined)?.at(-1);
-  if (last?.type === "function_call_output" || last?.type === "custom_tool_call_output") {
-    const output = typeof last.output === "string" ? last.output : JSON.stringify(last.output);
-    return steps({ text: `Tool result: ${output.slice(0, 60)}` });
-  }
-  const toolName = (i: number) => String(tools[i]?.name ?? tools[0]?.name ?? "get_weather");
-  // the Codex CLI's remote compaction (v2): the history ends with a trigger, the answer is one compaction item
-  if (last?.type === "compaction_trigger") return steps({ items: [{ compaction: "gAAAAB" + Buffer.from(`summary of ${(body.input as unknown[]).length - 1} items`).toString("base64") }] });
-  // the hosted tools run when the model is free to use them (no other scenario asked for)
-  const hosted = scenario === "text" ? hostedToolItems(body, text, said) : undefined;
-  if (hosted) return steps({ items: hosted });
-  switch (scenario) {
-    case "reasoning":
-      return steps({ reasoning: ["**Planning** the reply.", "Checking the details."], text: answer });
-    case "multi_reasoning":
-      // several reasoning items in one answer, as the backend sends them between commentary and a tool call
-      return steps({
-        items: [
-          { reasoning: ["Plan A"] },
-          { text: "Let me check." },
-          { reasoning: ["Plan B", "Then the tool."] },
-          ...(tools.length ? [{ call: { name: toolName(0), arguments: '{"city":"Paris"}' } }] : [{ text: answer }]),
-        ],
-      });
-    case "custom_tool": {
-      const custom = ((body.tools as Record<string, unknown>[] | undefined) ?? []).find((t) => t.type === "custom");
-      return steps({ items: [...(reasoning ? [{ reasoning }] : []), { custom: { name: String(custom?.name ?? "apply_patch"), input: "*** Begin Patch\n*** Add File: hi.txt\n+hi\n*** End Patch" } }] });
-    }
-    case "tool":
-      return steps({ reasoning, calls: [{ name: toolName(0), arguments: toolName(0) === "exec_command" ? '{"cmd":"echo hi-from-tool"}' : '{"city":"Paris","unit":"celsius"}' }] });
-    case "parallel_tools":
-      return steps({ calls: [{ name: toolName(0), arguments: '{"city":"Paris"}' }, { name: toolName(1), arguments: '{"city":"Tokyo"}' }] });
-    case "failed":
-      return steps({ text: "Partial", failed: { code: "server_error", message: "Something went wrong upstream" } });
-    case "context":
-      return steps({ failed: { code: "context_length_exceeded", message: "Your input exceeds the context window of this model." } });
-    case "incomplete":
-      return steps({ text: "Truncated answ", incomplete: "max_output_tokens" });
-    case "incomplete_empty":
-      // the output budget ran out before anything was written
-      return steps({ incomplete: "max_output_tokens" });
-    case "stream_usage_limit":
-      // the limit reported inside a 200 stream, before any output
-      return steps({ failed: { code: "usage_limit_reached", type: "usage_limit_reached", plan_type: "plus", resets_at: Math.floor(Date.now() / 1000) + 1800, message: "You've hit your usage limit." } });
-    case "filter":
-      return steps({ text: "Filtered", incomplete: "content_filter" });
-    case "usage_limit":
-      // upstream-protocol.md §4.1, with the usage headers of an exhausted window
-      return {
-        status: 429,
-        body: { error: { type: "usage_limit_reached", plan_type: "pro", resets_at: Math.floor(Date.now() / 1000) + 3600, message: "The usage limit has been reached" } },
-        headers: { "x-codex-primary-used-percent": "100.0", "x-codex-active-limit": "codex" },
-      };
-    case "rate_limit":
-      return { status: 429, body: { error: { type: "rate_limit_exceeded", message: "Too many requests" } }, headers: { "retry-after": "7" } };
-    case "error500":
-      return { status: 500, body: { detail: "Internal Server Error" } };
-    case "cut":
-      return steps({ text: "This stream is cut off before the end", cutAfter: 6 });
-    case "truncated":
-      // the body ends cleanly, but before response.completed
-      return { steps: responseSteps(model, { text: "This answer ends too soon" }).slice(0, 6) };
-    case "blocked":
-      // what a bot check or corporate proxy in front of the backend answers
-      return { status: 403, body: "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>", headers: { "content-type": "text/html; charset=UTF-8" } };
-    case "hang":
-      return { hang: true };
-    case "not_sse":
-      return { status: 200, body: { error: { message: "an event stream was expected" } } };
-    case "malformed":
-      return { steps: [...responseSteps(model, { text: "Broken stream" }).slice(0, 6), { pause: 20 }, { raw: "data: {not json\n\n" }] };
-    case "slow":
-      return steps({ text: answer, delay: 50 });
-    default:
-      return steps({ reasoning, text: answer });
-  }
 }

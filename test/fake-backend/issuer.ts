@@ -26,6 +26,7 @@ type RefreshState = "active" | "used" | "expired" | "invalidated";
  * the PKCE verifier, the redirect URI, single-use codes, and rotating single-use refresh tokens.
  */
 export class FakeIssuer {
+  /** the identity the NEXT login gets (browser, device, `issueTokens()`); a refresh keeps the identity of its token */
   account: FakeAccount = { email: "user@example.com", plan: "pro", accountId: "acc-123", userId: "user-123" };
   /** lifetime of issued access tokens, seconds */
   accessTokenTtl = 3600;
@@ -39,31 +40,39 @@ export class FakeIssuer {
   deviceInterval = "0.05";
   deviceEnabled = true;
 
+  /** refresh calls in all, and per identity (keyed by email; a plain object so that it crosses the IPC) */
   refreshCount = 0;
+  refreshCounts: Record<string, number> = {};
   readonly codes = new Map<string, { challenge?: string; verifier?: string; redirectUri: string; used: boolean }>();
   readonly refreshTokens = new Map<string, RefreshState>();
+  /** the identity each refresh token was issued to */
+  readonly #refreshOwners = new Map<string, FakeAccount>();
   readonly devices = new Map<string, { userCode: string; status: "pending" | "approved" | "denied"; code?: string; verifier?: string }>();
 
   constructor(private readonly issuerUrl: () => string) {}
 
-  /** Tokens as a login would get them; `accessTtl` may be negative for an already expired token. */
-  issueTokens(accessTtl = this.accessTokenTtl): IssuedTokens {
+  /**
+   * Tokens as a login would get them, for `account` (default: the next login's identity); `accessTtl` may be
+   * negative for an already expired token.
+   */
+  issueTokens(accessTtl = this.accessTokenTtl, account: FakeAccount = this.account): IssuedTokens {
     const now = Math.floor(Date.now() / 1000);
     const auth = {
-      chatgpt_plan_type: this.account.plan,
-      chatgpt_account_id: this.account.accountId,
-      chatgpt_user_id: this.account.userId,
-      user_id: this.account.userId,
+      chatgpt_plan_type: account.plan,
+      chatgpt_account_id: account.accountId,
+      chatgpt_user_id: account.userId,
+      user_id: account.userId,
     };
     const refresh = `rt_${randomBytes(24).toString("hex")}`;
     this.refreshTokens.set(refresh, "active");
+    this.#refreshOwners.set(refresh, account);
     return {
-      id_token: makeJwt({ iss: this.issuerUrl(), aud: [CLIENT_ID], sub: this.account.userId, email: this.account.email, "https://api.openai.com/auth": auth, iat: now, exp: now + 3600 }),
+      id_token: makeJwt({ iss: this.issuerUrl(), aud: [CLIENT_ID], sub: account.userId, email: account.email, "https://api.openai.com/auth": auth, iat: now, exp: now + 3600 }),
       access_token: makeJwt({
         iss: this.issuerUrl(),
         jti: randomUUID(),
         "https://api.openai.com/auth": auth,
-        "https://api.openai.com/profile": { email: this.account.email },
+        "https://api.openai.com/profile": { email: account.email },
         iat: now,
         exp: now + accessTtl,
       }),
@@ -158,6 +167,8 @@ export class FakeIssuer {
       }
       case "refresh_token": {
         this.refreshCount++;
+        const owner = this.#refreshOwners.get(params.refresh_token ?? "");
+        if (owner) this.refreshCounts[owner.email] = (this.refreshCounts[owner.email] ?? 0) + 1;
         if (this.refreshDelayMs) await new Promise((r) => setTimeout(r, this.refreshDelayMs));
         const scripted = this.refreshScript.shift();
         if (scripted) return json(scripted.status, scripted.body);
@@ -167,8 +178,7 @@ export class FakeIssuer {
         if (state === "expired") return json(401, { error: { code: "refresh_token_expired", message: "refresh token expired" } });
         if (state === "invalidated") return json(401, { error: { code: "refresh_token_invalidated", message: "refresh token revoked" } });
         this.refreshTokens.set(params.refresh_token!, "used");
-        const tokens = this.issueTokens();
-        return json(200, tokens);
+        return json(200, this.issueTokens(undefined, owner));
       }
       case "urn:ietf:params:oauth:grant-type:token-exchange":
         return json(200, { access_token: `sk-fake-${randomBytes(8).toString("hex")}` });

@@ -1,0 +1,27 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { FakeAccount, IssuedTokens } from "../fake-backend/issuer.js";
+import { readJwt } from "../fake-backend/jwt.js";
+
+/**
+ * Three ChatGPT identities for tests with several accounts: ada and cy are two users of one workspace (they
+ * share `acc-a`), bob has a plan of his own. Tokens for one: `fake.issuer.issueTokens(ttl, IDENTITIES.bob)`.
+ */
+export const IDENTITIES = {
+  ada: { email: "ada@example.com", plan: "plus", accountId: "acc-a", userId: "user-a" },
+  bob: { email: "bob@example.com", plan: "pro", accountId: "acc-b", userId: "user-b" },
+  cy: { email: "cy@example.com", plan: "plus", accountId: "acc-a", userId: "user-c" },
+} as const satisfies Record<string, FakeAccount>;
+
+/**
+ * Write these tokens as the Codex CLI's `auth.json` in `dir` (for `codex-proxy login --import <path>`) and
+ * return its path. The account id is the one the access token names, as the Codex CLI stores it.
+ */
+export function codexAuthFile(dir: string, tokens: IssuedTokens): string {
+  const claims = readJwt(tokens.access_token)?.["https://api.openai.com/auth"] as { chatgpt_account_id?: string } | undefined;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, "auth.json");
+  const auth = { OPENAI_API_KEY: null, tokens: { ...tokens, account_id: claims?.chatgpt_account_id ?? null }, last_refresh: new Date().toISOString() };
+  writeFileSync(path, JSON.stringify(auth, null, 2), { mode: 0o600 });
+  return path;
+}
