@@ -2,6 +2,7 @@ import type { Logger } from "../_utils/logger.js";
 import { formatLocalTime, formatRelative } from "../_utils/format.js";
 import { NotSignedInError } from "../auth/errors.js";
 import type { ResponseStreamOptions, UpstreamStream } from "../upstream/client.js";
+import type { UpstreamEvent } from "../upstream/sse.js";
 import { UpstreamError } from "../upstream/errors.js";
 import type { CatalogSnapshot } from "../upstream/model-catalog.js";
 import { BUNDLED_MODELS, type ModelInfo } from "../upstream/models.js";
@@ -105,7 +106,9 @@ export class AccountPool {
 
   async #try(account: Account, body: Record<string, unknown>, options: PoolResponseOptions, failures: { account: Account; error: UpstreamError }[]): Promise<PooledStream | undefined> {
     try {
-      const stream = await account.upstream.createResponse(body, options);
+      // with another account to go to, a usage limit the backend reports in the stream (before any output) is one too
+      let stream = await account.upstream.createResponse(body, options);
+      if (this.#accounts.length > 1) stream = await throughPreamble(stream);
       if (options.sessionId) this.#remember(options.sessionId, account.key);
       return pooled(stream, account.record, this.#accounts.length > 1);
     } catch (error) {
@@ -217,6 +220,45 @@ function unauthorized(cause: Error): UpstreamError {
   const error = new UpstreamError("unauthorized", cause.message);
   error.cause = cause;
   return error;
+}
+
+/** the events a stream starts with before the model's output (or its failure) */
+const PREAMBLE = new Set(["response.created", "response.in_progress"]);
+
+/**
+ * Read a stream up to its first event past the preamble. A usage limit reported there is thrown (nothing has
+ * reached the client, so another account can take the request); the events read are replayed.
+ */
+async function throughPreamble(stream: UpstreamStream): Promise<UpstreamStream> {
+  const iterator = stream.events[Symbol.asyncIterator]();
+  const head: UpstreamEvent[][] = [];
+  let failure: unknown;
+  let done = false;
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      head.push(next.value);
+      if (next.value.some((event) => !PREAMBLE.has(event.type))) break;
+    }
+  } catch (error) {
+    if (error instanceof UpstreamError && error.kind === "usage_limit") throw error;
+    failure = error;
+  }
+  async function* replay(): AsyncGenerator<UpstreamEvent[]> {
+    try {
+      yield* head;
+      if (failure !== undefined) throw failure;
+      if (done) return;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    } finally {
+      await iterator.return?.();
+    }
+  }
+  return { headers: stream.headers, events: replay(), get usage() { return stream.usage; } };
 }
 
 /** The stream with the account that serves it; `usage` stays a live getter. */
