@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { errorMessage } from "../errors.js";
 import { formatDuration } from "../_utils/format.js";
 import { NetworkError } from "../_utils/http-client.js";
-import type { Ui } from "../cli/ui.js";
+import type { Logger } from "../_utils/logger.js";
 import { startCallbackServer } from "./callback-server.js";
 import { LoginCancelledError, LoginFailedError } from "./errors.js";
 import { readAccountClaims } from "./jwt.js";
@@ -11,10 +11,19 @@ import { createPkce, createState } from "./pkce.js";
 import { readCodexAuth } from "./codex-import.js";
 import type { LoginMethod, StoredAuth, TokenStore } from "./token-store.js";
 
+/** What a login needs from its caller's user interface (the CLI's Ui is one). */
+export interface LoginUi {
+  /** a line the user must see: the URL, the device code */
+  say(line?: string): void;
+  logger: Pick<Logger, "info" | "warn">;
+  /** `handleSignals: false`: the login handles Ctrl-C itself */
+  spinner(text: string, options: { handleSignals: boolean }): Promise<{ stop(): void }>;
+}
+
 export interface LoginContext {
   oauth: OAuthClient;
   store: TokenStore;
-  ui: Ui;
+  ui: LoginUi;
   /** aborts when the login has taken too long */
   signal: AbortSignal;
   /** how long the login may take (the `signal`'s limit) */
@@ -106,7 +115,7 @@ export async function loginWithBrowser(ctx: LoginContext, options: BrowserLoginO
   }
 }
 
-async function openBrowser(url: string, ui: Ui, canPaste: boolean): Promise<void> {
+async function openBrowser(url: string, ui: LoginUi, canPaste: boolean): Promise<void> {
   const headless =
     process.env.SSH_CONNECTION || process.env.SSH_TTY || (process.platform === "linux" && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY);
   if (headless && !process.env.BROWSER) {
