@@ -1,5 +1,3 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Agent } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createDispatcher } from "../../src/_utils/http-client.js";
@@ -9,13 +7,14 @@ import { TokenManager } from "../../src/auth/token-manager.js";
 import { ReloginRequiredError } from "../../src/auth/errors.js";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { tempDir } from "../helpers/cli.js";
+import { startDroppingIssuer, type DroppingIssuer } from "../helpers/dropping-issuer.js";
 
 // The issuer rotates the refresh token when it answers a refresh: an answer we do not read is the only copy of
 // the new one. These tests lose that answer on purpose, as a slow issuer or a dropped connection would.
 
 let fake: FakeBackend;
 let store: TokenStore;
-let dropper: Server | undefined;
+let dropper: DroppingIssuer | undefined;
 
 beforeEach(async () => {
   fake = await startFakeBackend();
@@ -33,25 +32,9 @@ function signIn(accessTtl: number): StoredAuth {
   return auth;
 }
 
-/**
- * An issuer in front of the fake that hands the first `drops` refreshes to it (which rotates the token) and then
- * closes the connection instead of answering: the answer is lost on the wire. `onDrop` runs just before.
- */
-async function droppingIssuer(drops: number, onDrop: () => void = () => {}): Promise<string> {
-  dropper = createServer(async (req, res) => {
-    let body = "";
-    for await (const chunk of req) body += chunk;
-    const answer = await fetch(`${fake.issuerUrl}${req.url}`, { method: req.method, headers: { "content-type": req.headers["content-type"] ?? "" }, body: body || undefined });
-    const text = await answer.text();
-    if (req.url === "/oauth/token" && drops-- > 0) {
-      onDrop();
-      req.socket.destroy();
-      return;
-    }
-    res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" }).end(text);
-  });
-  await new Promise<void>((resolve) => dropper!.listen(0, "127.0.0.1", resolve));
-  return `http://127.0.0.1:${(dropper.address() as AddressInfo).port}`;
+async function droppingIssuer(drops: number, onDrop?: () => void): Promise<string> {
+  dropper = await startDroppingIssuer(fake, drops, onDrop);
+  return dropper.url;
 }
 
 const warnings: string[] = [];
