@@ -55,6 +55,8 @@ export class TokenManager {
   #checkedAt = 0;
   /** when each login read is due for refresh: decoding the JWT on every request showed in profiles */
   readonly #refreshAt = new WeakMap<StoredAuth, number>();
+  /** a refresh whose answer was lost after it was sent: its token may be spent, and "already used" then means that */
+  #lostAnswer?: { refreshToken: string; detail: string };
   /** a permanent refresh failure, remembered until the store changes (a new login) */
   #dead?: { error: ReloginRequiredError; mtime?: number };
   /** how many refreshes this manager made (for tests and `doctor`) */
@@ -194,8 +196,8 @@ export class TokenManager {
    * rotated the token and its answer is lost; the retry can only use the same token, and says so.
    */
   async #refreshWithRetry(disk: StoredAuth): Promise<StoredAuth> {
-    /** why the answer to an attempt with this refresh token was lost, if one was */
-    let lost: string | undefined;
+    /** why the answer to an attempt with this refresh token was lost, if one was (in this refresh or an earlier one) */
+    let lost = this.#lostAnswer?.refreshToken === disk.tokens.refresh_token ? this.#lostAnswer.detail : undefined;
     for (let attempt = 0; ; attempt++) {
       const spent = disk.tokens.refresh_token;
       try {
@@ -214,6 +216,7 @@ export class TokenManager {
         if (delay === undefined) throw new RefreshFailedError(error);
         if (error instanceof NetworkError && error.maybeDelivered) {
           lost = error.detail;
+          this.#lostAnswer = { refreshToken: spent, detail: lost };
           this.#logger?.warn(
             `Token refresh failed after it was sent (${error.detail}): the issuer may already have rotated the refresh token, and its answer is lost. ` +
               `Retrying in ${delay} ms with the same refresh token, the only one there is; if the issuer says it was used, sign in again.`,

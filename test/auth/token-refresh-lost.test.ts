@@ -77,6 +77,18 @@ describe("a refresh whose answer may be lost", () => {
     expect(fake.issuer.refreshCount).toBe(2);
   });
 
+  it("a later refresh that hears 'already used' still says that our answer was lost, not that another client used it", async () => {
+    signIn(-10);
+    // the retries after the lost answer fail for a transient reason: the refresh gives up, the token stays on disk
+    const oauth = new OAuthClient(await droppingIssuer(1, () => (fake.issuer.refreshScript = [500, 502].map((status) => ({ status, body: { error: "server_error" } })))), createDispatcher());
+    const manager = new TokenManager({ store, oauth, logger, retryDelaysMs: [10, 10] });
+    await expect(manager.getAccessToken()).rejects.toThrow(/Could not refresh the ChatGPT access token/);
+    const error = await manager.getAccessToken().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReloginRequiredError);
+    expect((error as Error).message).toMatch(/answer to our token refresh was lost \(connection reset\)/);
+    expect(fake.issuer.refreshCount).toBe(4);
+  });
+
   it("after a dropped answer, the issuer that never got to use the token answers the retry", async () => {
     signIn(-10);
     // the answer is lost before the issuer saw the request: the script answers it without rotating the token
