@@ -47,7 +47,8 @@ export async function run(options: StatusOptions, globals: GlobalOptions): Promi
         () => (late = new UpstreamError("timeout", `no answer within ${formatDuration(limitMs)}`)),
       )
         .catch((error) => {
-          if (error !== late && !(error instanceof AuthError)) throw error;
+          // with one account a dead login is the answer; with several, that account is shown as needing login
+          if (error !== late && !(error instanceof AuthError && accounts.length > 1)) throw error;
           warn(accounts[0]!, error);
         })
         .finally(() => spinner.stop());

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
@@ -30,6 +30,8 @@ describe("a refresh whose answer is lost on the network", () => {
     expect(out.stderr).not.toContain(refreshToken);
     expect(fake.issuer.refreshCount).toBe(2);
     // the store is left as it was: nothing is wiped behind the user's back
-    expect(JSON.parse(readFileSync(join(configDir, "auth.json"), "utf8")).tokens.refresh_token).toBe(refreshToken);
+    // the login moved into accounts/<key>/ (the single-account auth.json is migrated on first use)
+    const [key] = readdirSync(join(configDir, "accounts"));
+    expect(JSON.parse(readFileSync(join(configDir, "accounts", key!, "auth.json"), "utf8")).tokens.refresh_token).toBe(refreshToken);
   });
 });
