@@ -1,6 +1,6 @@
 import type { Logger } from "../_utils/logger.js";
 import { formatLocalTime, formatRelative } from "../_utils/format.js";
-import { NotSignedInError } from "../auth/errors.js";
+import { AuthError, NotSignedInError } from "../auth/errors.js";
 import type { ResponseStreamOptions, UpstreamStream } from "../upstream/client.js";
 import type { UpstreamEvent } from "../upstream/sse.js";
 import { UpstreamError } from "../upstream/errors.js";
@@ -63,7 +63,8 @@ export class AccountPool {
   /** The accounts, preferred first; re-read from disk at most once a second, and only when they changed. */
   accounts(): Account[] {
     const now = Date.now();
-    if (this.#fingerprint !== undefined && now - this.#checkedAt < 1000) return this.#accounts;
+    // signed out, every request looks: the first login must work at once
+    if (this.#fingerprint !== undefined && this.#accounts.length && now - this.#checkedAt < 1000) return this.#accounts;
     this.#checkedAt = now;
     const fingerprint = this.#options.store.fingerprint();
     if (fingerprint === this.#fingerprint) return this.#accounts;
@@ -77,7 +78,7 @@ export class AccountPool {
   }
 
   async createResponse(body: Record<string, unknown>, options: PoolResponseOptions = {}): Promise<PooledStream> {
-    const accounts = this.accounts().filter((a) => !a.record.problem);
+    const accounts = this.#usable();
     if (!accounts.length) throw unauthorized(new NotSignedInError());
     const model = typeof body.model === "string" ? body.model : "";
     if (options.account !== undefined) {
@@ -102,6 +103,16 @@ export class AccountPool {
       if (served) return served;
     }
     throw this.#finalError(failures, accounts.length);
+  }
+
+  /** The accounts whose store can be read; a corrupt store from before several accounts is the client's 401. */
+  #usable(): Account[] {
+    try {
+      return this.accounts().filter((a) => !a.record.problem);
+    } catch (error) {
+      if (error instanceof AuthError) throw unauthorized(error);
+      throw error;
+    }
   }
 
   async #try(account: Account, body: Record<string, unknown>, options: PoolResponseOptions, failures: { account: Account; error: UpstreamError }[]): Promise<PooledStream | undefined> {
@@ -174,7 +185,12 @@ export class AccountPool {
   /** Each account's models together; the accounts that cannot serve are left out while others can. */
   readonly catalog = {
     get: async (options: { refresh?: boolean; signal?: AbortSignal } = {}): Promise<CatalogSnapshot> => {
-      const accounts = this.accounts().filter((a) => !a.record.problem);
+      let accounts: Account[];
+      try {
+        accounts = this.#usable();
+      } catch {
+        accounts = []; // the requests say why; the list is the bundled one meanwhile
+      }
       const live = accounts.filter((a) => !a.needsLogin());
       const snapshots = await Promise.all((live.length ? live : accounts).map((a) => a.catalog.get(options)));
       return unionCatalog(snapshots);

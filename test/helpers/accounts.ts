@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FakeAccount, IssuedTokens } from "../fake-backend/issuer.js";
 import { readJwt } from "../fake-backend/jwt.js";
@@ -24,4 +24,11 @@ export function codexAuthFile(dir: string, tokens: IssuedTokens): string {
   const auth = { OPENAI_API_KEY: null, tokens: { ...tokens, account_id: claims?.chatgpt_account_id ?? null }, last_refresh: new Date().toISOString() };
   writeFileSync(path, JSON.stringify(auth, null, 2), { mode: 0o600 });
   return path;
+}
+
+/** A file of the one signed-in account in `configDir` (`accounts/<key>/<name>`), where a single-account login now lives. */
+export function accountFile(configDir: string, name = "auth.json"): string {
+  const keys = readdirSync(join(configDir, "accounts"));
+  if (keys.length !== 1) throw new Error(`expected one account in ${configDir}, found ${keys.length}`);
+  return join(configDir, "accounts", keys[0]!, name);
 }

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { accountFile } from "../helpers/accounts.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { request as httpRequest } from "node:http";
@@ -158,7 +159,7 @@ describe("hostile input: every response is a well-formed 2xx or 4xx in the route
   });
 
   it("with --verbose, nothing logged contains a token or the API key", () => {
-    const auth = JSON.parse(readFileSync(join(serve.configDir, "auth.json"), "utf8")).tokens;
+    const auth = JSON.parse(readFileSync(accountFile(serve.configDir), "utf8")).tokens;
     const logs = serve.run.stdout() + serve.run.stderr();
     expect(logs.length).toBeGreaterThan(100); // the verbose server did log
     for (const secret of [auth.access_token, auth.refresh_token, auth.id_token, "fuzz-key-123"]) {
