@@ -31,6 +31,8 @@ export class Account implements AccountParts {
   /** a dead login, until its store file changes (a new `login`) */
   #needsLogin?: { error: Error; mtime?: number };
   readonly #unsupported = new Map<string, number>();
+  /** `usage.json` as read at the first look (null: there was none) */
+  #saved?: RateLimitSnapshot | null;
 
   constructor(
     public record: AccountRecord,
@@ -53,8 +55,15 @@ export class Account implements AccountParts {
 
   /** Until when (epoch ms) the plan's usage limit stops this account: a 429 it met, or a window the backend reports full. */
   limitedUntil(now = Date.now()): number | undefined {
-    const until = Math.max(this.#limitedUntil, fullUntil(this.usage.latest ?? this.usage.read(), now) ?? 0);
+    const until = Math.max(this.#limitedUntil, fullUntil(this.usageSnapshot(), now) ?? 0);
     return until > now ? until : undefined;
+  }
+
+  /** The last usage windows: this process's, else the ones saved on disk (read once: this is on every request's path). */
+  usageSnapshot(): RateLimitSnapshot | undefined {
+    if (this.usage.latest) return this.usage.latest;
+    if (this.#saved === undefined) this.#saved = this.usage.read() ?? null;
+    return this.#saved ?? undefined;
   }
 
   markLimited(error: UpstreamError, now = Date.now()): void {

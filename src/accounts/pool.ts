@@ -209,7 +209,7 @@ export class AccountPool {
       preferred: a.record.preferred,
       limitedUntil: isoOrNull(a.limitedUntil(now)),
       needsLogin: a.loginProblem() !== undefined,
-      usage: usageJson(a.usage.latest ?? a.usage.read()),
+      usage: usageJson(a.usageSnapshot()),
     }));
     return { usage: accounts[0]?.usage ?? null, accounts };
   }
