@@ -54,6 +54,8 @@ export function translatedRoute<T extends Translated, Chunk>(ctx: ServerContext,
 /**
  * The path of every translating route (chat, legacy completions, Ollama chat and generate, Anthropic messages):
  * translate the body, open the upstream, then stream the family's frames or aggregate them into one body.
+ * `/v1/responses` relays the backend's own error bodies, headers and events without the status hold, and images
+ * open one upstream per picture: their paths differ, so they call the same parts themselves.
  */
 export async function answerTranslated<T extends Translated, Chunk>(event: H3Event, ctx: ServerContext, body: unknown, family: TranslatingFamily<T, Chunk>): Promise<unknown> {
   const translateCtx = await translateContext(ctx);

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { H3 } from "h3";
 import { InvalidRequestError } from "../../translate/errors.js";
 import { resolveModel } from "../../translate/model-name.js";
-import { ollamaChatToResponses, ollamaGenerateToResponses, stripOllamaTag, type OllamaTranslation } from "../../translate/ollama/request.js";
+import { objectBody, ollamaChatToResponses, ollamaGenerateToResponses, stripOllamaTag, type OllamaTranslation } from "../../translate/ollama/request.js";
 import { OllamaStreamTranslator, aggregateOllama, type OllamaLine } from "../../translate/ollama/stream.js";
 import { ChatStreamTranslator } from "../../translate/openai-chat/stream.js";
 import type { ModelInfo } from "../../translate/responses/types.js";
@@ -45,11 +45,6 @@ export function registerOllamaRoutes(app: H3, ctx: ServerContext): void {
     }
     return answerTranslated(event, ctx, req, generateFamily);
   });
-}
-
-function objectBody(body: unknown): Record<string, unknown> {
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new InvalidRequestError("The request body must be a JSON object");
-  return body as Record<string, unknown>;
 }
 
 /** A model load (Ollama's preload): the model must exist, as it must for a real answer; nothing is sent upstream. */

@@ -37,7 +37,7 @@ function formatOption(format: unknown): Record<string, unknown> | undefined {
   throw new InvalidRequestError('`format` must be "json" or a JSON schema object', "format", "invalid_value");
 }
 
-function objectBody(body: unknown): Record<string, unknown> {
+export function objectBody(body: unknown): Record<string, unknown> {
   if (!body || typeof body !== "object" || Array.isArray(body)) throw new InvalidRequestError("The request body must be a JSON object");
   return body as Record<string, unknown>;
 }
