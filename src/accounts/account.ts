@@ -66,8 +66,11 @@ export class Account implements AccountParts {
     return this.#saved ?? undefined;
   }
 
-  markLimited(error: UpstreamError, now = Date.now()): void {
+  /** Returns whether this is news (the account was not known to be limited). */
+  markLimited(error: UpstreamError, now = Date.now()): boolean {
+    const news = this.#limitedUntil <= now;
     this.#limitedUntil = Math.max(this.#limitedUntil, error.extra.resetsAt ?? now + UNKNOWN_RESET_MS);
+    return news;
   }
 
   /** The reason this account must be signed in again, while its login on disk is the one that failed. */
@@ -76,9 +79,10 @@ export class Account implements AccountParts {
     return this.#needsLogin?.error;
   }
 
-  markNeedsLogin(error: Error): void {
+  /** Returns whether this is news. */
+  markNeedsLogin(error: Error): boolean {
     const mtime = this.record.store.mtimeMs();
-    if (this.#needsLogin?.mtime === mtime) return;
+    if (this.#needsLogin?.mtime === mtime) return false;
     this.#needsLogin = { error, mtime };
     try {
       // so that `status` in another process can say so too
@@ -86,6 +90,7 @@ export class Account implements AccountParts {
     } catch {
       // only a hint for status
     }
+    return true;
   }
 
   /** Why this account needs a new login, as this process or another one (serve) found out; undefined while its login works. */

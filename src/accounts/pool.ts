@@ -124,12 +124,15 @@ export class AccountPool {
       return pooled(stream, account.record, this.#accounts.length > 1);
     } catch (error) {
       if (!(error instanceof UpstreamError) || options.signal?.aborted) throw error;
-      if (error.kind === "usage_limit") account.markLimited(error);
-      else if (isDeadLogin(error)) account.markNeedsLogin(error);
-      else if (error.kind === "model_not_supported") account.markLacksModel(String(body.model));
+      const logger = this.#options.logger;
+      if (error.kind === "usage_limit") {
+        if (account.markLimited(error) && this.#accounts.length > 1) logger?.info(`${account.name}: ${error.message} Other accounts serve meanwhile.`);
+      } else if (isDeadLogin(error)) {
+        if (account.markNeedsLogin(error) && this.#accounts.length > 1) logger?.warn(`${account.name} needs a new login (${error.message}); other accounts serve meanwhile.`);
+      } else if (error.kind === "model_not_supported") account.markLacksModel(String(body.model));
       else throw error; // the request's own fault, or the backend's: another account would answer the same
       failures.push({ account, error });
-      this.#options.logger?.debug(`Account ${account.name}: ${error.message}; trying the next account`);
+      logger?.debug(`Account ${account.name}: ${error.message}; trying the next account`);
       return undefined;
     }
   }

@@ -71,6 +71,7 @@ describe("several accounts in one serve", () => {
       [IDENTITIES.ada.email, true],
       [IDENTITIES.bob.email, false],
     ]);
+    await waitFor(() => /ada@example\.com: .*usage limit.*Other accounts serve meanwhile/.test(serve!.run.stdout() + serve!.run.stderr()), { what: "the log line about the limit" });
     // the limited account is not asked again until its reset
     await client.chat.completions.create({ model: "gpt-5.5", messages: [{ role: "user", content: "a new conversation" }] });
     expect(fake.codex.calls.map((c) => c.account).slice(2)).toEqual([IDENTITIES.bob.email]);
