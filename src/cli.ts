@@ -138,10 +138,10 @@ async function main(): Promise<number> {
     }
     const { errorMessage } = await import("./errors.js");
     const { redact } = await import("./_utils/redact.js");
-    const exitCode = (error as { exitCode?: unknown }).exitCode;
+    const { exitCodeOf } = await import("./cli/exit-code.js");
     process.stderr.write(`✖ ${redact(errorMessage(error))}\n`);
     if (program.opts().verbose && error instanceof Error && error.stack) process.stderr.write(`${redact(error.stack)}\n`);
-    return typeof exitCode === "number" ? exitCode : 1;
+    return exitCodeOf(error);
   }
 }
 

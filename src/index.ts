@@ -1,5 +1,9 @@
 // The programmatic API: the core the CLI's commands use, the HTTP app, and the pure translators.
 export { createCore, type Core, type CoreOptions } from "./core.js";
+export type { AccountStore, AccountRecord, SaveResult } from "./accounts/store.js";
+export type { AccountPool, PoolResponseOptions, PooledStream } from "./accounts/pool.js";
+export type { Account } from "./accounts/account.js";
+export { AccountNotFoundError, AmbiguousAccountError } from "./accounts/errors.js";
 export { loadConfig, type Config } from "./config.js";
 export { createLogger, type Logger, type LoggerOptions } from "./_utils/logger.js";
 export { createApp } from "./server/app.js";

@@ -34,7 +34,7 @@ export interface SendOptions {
   method?: "GET" | "POST";
   headers?: Record<string, string>;
   body?: string;
-  /** @default 30_000 */
+  /** how long the answer may take; also replaces the dispatcher's headers timeout @default 30_000 */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -44,6 +44,8 @@ export class NetworkError extends Error {
   override name = "NetworkError";
   /** why, e.g. "connection refused" */
   readonly detail: string;
+  /** false only when the connection was never made: after that the server may have acted on the request */
+  readonly maybeDelivered: boolean;
   constructor(
     readonly url: string,
     cause: unknown,
@@ -51,6 +53,7 @@ export class NetworkError extends Error {
     const detail = describeNetworkError(cause);
     super(`cannot reach ${new URL(url).origin}: ${detail}`);
     this.detail = detail;
+    this.maybeDelivered = !NOT_CONNECTED.has(errorCode(cause) ?? "");
   }
 }
 
@@ -66,6 +69,8 @@ export async function send(url: string, options: SendOptions): Promise<HttpRespo
         headers: options.headers,
         body: options.body,
         dispatcher: options.dispatcher,
+        // a caller that waits longer than the dispatcher's default must not be cut off by it
+        headersTimeout: timeoutMs + 1000,
         signal: AbortSignal.any(signals),
       });
       return { res, text: await res.body.text() };
@@ -85,9 +90,17 @@ export async function send(url: string, options: SendOptions): Promise<HttpRespo
   }
 }
 
+/** Failures before a connection was made: the request cannot have reached the server. */
+const NOT_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT", "EHOSTUNREACH", "ENETUNREACH"]);
+
+function errorCode(error: unknown): string | undefined {
+  const e = error as { code?: string; cause?: { code?: string } } | undefined;
+  return e?.code ?? e?.cause?.code;
+}
+
 function describeNetworkError(error: unknown): string {
-  const e = error as { code?: string; cause?: { code?: string }; name?: string };
-  const code = e?.code ?? e?.cause?.code;
+  const e = error as { name?: string };
+  const code = errorCode(error);
   if (e?.name === "TimeoutError" || code === "UND_ERR_CONNECT_TIMEOUT") return "timed out";
   if (code === "ECONNREFUSED") return "connection refused";
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "host not found (DNS)";

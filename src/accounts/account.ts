@@ -31,6 +31,8 @@ export class Account implements AccountParts {
   /** a dead login, until its store file changes (a new `login`) */
   #needsLogin?: { error: Error; mtime?: number };
   readonly #unsupported = new Map<string, number>();
+  /** `usage.json` as read at the first look (null: there was none) */
+  #saved?: RateLimitSnapshot | null;
 
   constructor(
     public record: AccountRecord,
@@ -53,12 +55,22 @@ export class Account implements AccountParts {
 
   /** Until when (epoch ms) the plan's usage limit stops this account: a 429 it met, or a window the backend reports full. */
   limitedUntil(now = Date.now()): number | undefined {
-    const until = Math.max(this.#limitedUntil, fullUntil(this.usage.latest ?? this.usage.read(), now) ?? 0);
+    const until = Math.max(this.#limitedUntil, fullUntil(this.usageSnapshot(), now) ?? 0);
     return until > now ? until : undefined;
   }
 
-  markLimited(error: UpstreamError, now = Date.now()): void {
+  /** The last usage windows: this process's, else the ones saved on disk (read once: this is on every request's path). */
+  usageSnapshot(): RateLimitSnapshot | undefined {
+    if (this.usage.latest) return this.usage.latest;
+    if (this.#saved === undefined) this.#saved = this.usage.read() ?? null;
+    return this.#saved ?? undefined;
+  }
+
+  /** Returns whether this is news (the account was not known to be limited). */
+  markLimited(error: UpstreamError, now = Date.now()): boolean {
+    const news = this.#limitedUntil <= now;
     this.#limitedUntil = Math.max(this.#limitedUntil, error.extra.resetsAt ?? now + UNKNOWN_RESET_MS);
+    return news;
   }
 
   /** The reason this account must be signed in again, while its login on disk is the one that failed. */
@@ -67,9 +79,10 @@ export class Account implements AccountParts {
     return this.#needsLogin?.error;
   }
 
-  markNeedsLogin(error: Error): void {
+  /** Returns whether this is news. */
+  markNeedsLogin(error: Error): boolean {
     const mtime = this.record.store.mtimeMs();
-    if (this.#needsLogin?.mtime === mtime) return;
+    if (this.#needsLogin?.mtime === mtime) return false;
     this.#needsLogin = { error, mtime };
     try {
       // so that `status` in another process can say so too
@@ -77,6 +90,7 @@ export class Account implements AccountParts {
     } catch {
       // only a hint for status
     }
+    return true;
   }
 
   /** Why this account needs a new login, as this process or another one (serve) found out; undefined while its login works. */

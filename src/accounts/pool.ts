@@ -1,7 +1,8 @@
 import type { Logger } from "../_utils/logger.js";
 import { formatLocalTime, formatRelative } from "../_utils/format.js";
-import { NotSignedInError } from "../auth/errors.js";
+import { AuthError, NotSignedInError } from "../auth/errors.js";
 import type { ResponseStreamOptions, UpstreamStream } from "../upstream/client.js";
+import type { UpstreamEvent } from "../upstream/sse.js";
 import { UpstreamError } from "../upstream/errors.js";
 import type { CatalogSnapshot } from "../upstream/model-catalog.js";
 import { BUNDLED_MODELS, type ModelInfo } from "../upstream/models.js";
@@ -62,7 +63,8 @@ export class AccountPool {
   /** The accounts, preferred first; re-read from disk at most once a second, and only when they changed. */
   accounts(): Account[] {
     const now = Date.now();
-    if (this.#fingerprint !== undefined && now - this.#checkedAt < 1000) return this.#accounts;
+    // signed out, every request looks: the first login must work at once
+    if (this.#fingerprint !== undefined && this.#accounts.length && now - this.#checkedAt < 1000) return this.#accounts;
     this.#checkedAt = now;
     const fingerprint = this.#options.store.fingerprint();
     if (fingerprint === this.#fingerprint) return this.#accounts;
@@ -76,7 +78,7 @@ export class AccountPool {
   }
 
   async createResponse(body: Record<string, unknown>, options: PoolResponseOptions = {}): Promise<PooledStream> {
-    const accounts = this.accounts().filter((a) => !a.record.problem);
+    const accounts = this.#usable();
     if (!accounts.length) throw unauthorized(new NotSignedInError());
     const model = typeof body.model === "string" ? body.model : "";
     if (options.account !== undefined) {
@@ -103,19 +105,34 @@ export class AccountPool {
     throw this.#finalError(failures, accounts.length);
   }
 
+  /** The accounts whose store can be read; a corrupt store from before several accounts is the client's 401. */
+  #usable(): Account[] {
+    try {
+      return this.accounts().filter((a) => !a.record.problem);
+    } catch (error) {
+      if (error instanceof AuthError) throw unauthorized(error);
+      throw error;
+    }
+  }
+
   async #try(account: Account, body: Record<string, unknown>, options: PoolResponseOptions, failures: { account: Account; error: UpstreamError }[]): Promise<PooledStream | undefined> {
     try {
-      const stream = await account.upstream.createResponse(body, options);
+      // with another account to go to, a usage limit the backend reports in the stream (before any output) is one too
+      let stream = await account.upstream.createResponse(body, options);
+      if (this.#accounts.length > 1) stream = await throughPreamble(stream);
       if (options.sessionId) this.#remember(options.sessionId, account.key);
       return pooled(stream, account.record, this.#accounts.length > 1);
     } catch (error) {
       if (!(error instanceof UpstreamError) || options.signal?.aborted) throw error;
-      if (error.kind === "usage_limit") account.markLimited(error);
-      else if (isDeadLogin(error)) account.markNeedsLogin(error);
-      else if (error.kind === "model_not_supported") account.markLacksModel(String(body.model));
+      const logger = this.#options.logger;
+      if (error.kind === "usage_limit") {
+        if (account.markLimited(error) && this.#accounts.length > 1) logger?.info(`${account.name}: ${error.message} Other accounts serve meanwhile.`);
+      } else if (isDeadLogin(error)) {
+        if (account.markNeedsLogin(error) && this.#accounts.length > 1) logger?.warn(`${account.name} needs a new login (${error.message}); other accounts serve meanwhile.`);
+      } else if (error.kind === "model_not_supported") account.markLacksModel(String(body.model));
       else throw error; // the request's own fault, or the backend's: another account would answer the same
       failures.push({ account, error });
-      this.#options.logger?.debug(`Account ${account.name}: ${error.message}; trying the next account`);
+      logger?.debug(`Account ${account.name}: ${error.message}; trying the next account`);
       return undefined;
     }
   }
@@ -171,7 +188,12 @@ export class AccountPool {
   /** Each account's models together; the accounts that cannot serve are left out while others can. */
   readonly catalog = {
     get: async (options: { refresh?: boolean; signal?: AbortSignal } = {}): Promise<CatalogSnapshot> => {
-      const accounts = this.accounts().filter((a) => !a.record.problem);
+      let accounts: Account[];
+      try {
+        accounts = this.#usable();
+      } catch {
+        accounts = []; // the requests say why; the list is the bundled one meanwhile
+      }
       const live = accounts.filter((a) => !a.needsLogin());
       const snapshots = await Promise.all((live.length ? live : accounts).map((a) => a.catalog.get(options)));
       return unionCatalog(snapshots);
@@ -190,7 +212,7 @@ export class AccountPool {
       preferred: a.record.preferred,
       limitedUntil: isoOrNull(a.limitedUntil(now)),
       needsLogin: a.loginProblem() !== undefined,
-      usage: usageJson(a.usage.latest ?? a.usage.read()),
+      usage: usageJson(a.usageSnapshot()),
     }));
     return { usage: accounts[0]?.usage ?? null, accounts };
   }
@@ -217,6 +239,45 @@ function unauthorized(cause: Error): UpstreamError {
   const error = new UpstreamError("unauthorized", cause.message);
   error.cause = cause;
   return error;
+}
+
+/** the events a stream starts with before the model's output (or its failure) */
+const PREAMBLE = new Set(["response.created", "response.in_progress"]);
+
+/**
+ * Read a stream up to its first event past the preamble. A usage limit reported there is thrown (nothing has
+ * reached the client, so another account can take the request); the events read are replayed.
+ */
+async function throughPreamble(stream: UpstreamStream): Promise<UpstreamStream> {
+  const iterator = stream.events[Symbol.asyncIterator]();
+  const head: UpstreamEvent[][] = [];
+  let failure: unknown;
+  let done = false;
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      head.push(next.value);
+      if (next.value.some((event) => !PREAMBLE.has(event.type))) break;
+    }
+  } catch (error) {
+    if (error instanceof UpstreamError && error.kind === "usage_limit") throw error;
+    failure = error;
+  }
+  async function* replay(): AsyncGenerator<UpstreamEvent[]> {
+    try {
+      yield* head;
+      if (failure !== undefined) throw failure;
+      if (done) return;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    } finally {
+      await iterator.return?.();
+    }
+  }
+  return { headers: stream.headers, events: replay(), get usage() { return stream.usage; } };
 }
 
 /** The stream with the account that serves it; `usage` stays a live getter. */

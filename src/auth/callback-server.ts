@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CliError, errorMessage } from "../errors.js";
+import { errorMessage } from "../errors.js";
+import { CallbackPortBusyError, LoginFailedError } from "./errors.js";
 import { CALLBACK_PATH } from "./oauth.js";
 import { describePortOwner } from "./port-owner.js";
 import { errorPage, successPage } from "./pages.js";
@@ -18,11 +19,6 @@ export interface CallbackServer {
   /** settles when the login has finished (tokens stored) or failed */
   done: Promise<void>;
   close(): Promise<void>;
-}
-
-/** The login ended in the browser, not with tokens. */
-export class LoginFailedError extends CliError {
-  override name = "LoginFailedError";
 }
 
 /**
@@ -142,9 +138,10 @@ async function bindWithCancel(server: Server, port: number, host: string): Promi
     }
     if (attempt >= 10) {
       const owner = await describePortOwner(port);
-      throw new CliError(
+      throw new CallbackPortBusyError(
         `Port ${port} is in use${owner ? ` by ${owner}` : ""}, and the login callback needs exactly this port. ` +
           `Stop that process (another login?), or sign in without it: \`codex-proxy login --device\`.`,
+        "codex-proxy login --device",
       );
     }
     await sleep(200);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { CliError } from "../errors.js";
+import { CodexImportError } from "./errors.js";
 import type { TokenSet } from "./oauth.js";
 
 /** `$CODEX_HOME/auth.json`, else `~/.codex/auth.json`. */
@@ -21,27 +21,30 @@ export function readCodexAuth(path: string): CodexAuth {
     text = readFileSync(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new CliError(`No Codex CLI login at ${path}. Sign in with \`codex login\` first, or give the path: \`codex-proxy login --import <path>\`.`);
+      throw new CodexImportError(
+        `No Codex CLI login at ${path}. Sign in with \`codex login\` first, or give the path: \`codex-proxy login --import <path>\`.`,
+        "codex login",
+      );
     }
-    throw new CliError(`Cannot read ${path}: ${(error as Error).message}`);
+    throw new CodexImportError(`Cannot read ${path}: ${(error as Error).message}`);
   }
   let data: Record<string, unknown>;
   try {
     data = JSON.parse(text) as Record<string, unknown>;
   } catch {
-    throw new CliError(`${path} is not valid JSON, so there is nothing to import.`);
+    throw new CodexImportError(`${path} is not valid JSON, so there is nothing to import.`);
   }
   const tokens = data?.tokens as Record<string, unknown> | undefined | null;
   if (!tokens || typeof tokens !== "object") {
     const apiKeyOnly = typeof data?.OPENAI_API_KEY === "string";
-    throw new CliError(
+    throw new CodexImportError(
       apiKeyOnly
         ? `${path} holds an API key login, not a ChatGPT sign-in. Run \`codex-proxy login\` to sign in with ChatGPT.`
         : `${path} holds no ChatGPT tokens. Run \`codex-proxy login\` to sign in.`,
     );
   }
   const missing = ["id_token", "access_token", "refresh_token"].filter((k) => typeof tokens[k] !== "string" || !tokens[k]);
-  if (missing.length) throw new CliError(`${path} lacks ${missing.join(", ")}. Run \`codex-proxy login\` to sign in.`);
+  if (missing.length) throw new CodexImportError(`${path} lacks ${missing.join(", ")}. Run \`codex-proxy login\` to sign in.`);
   return {
     id_token: tokens.id_token as string,
     access_token: tokens.access_token as string,

@@ -47,3 +47,46 @@ export class StoreCorruptError extends AuthError {
 export class StoreWriteError extends AuthError {
   override name = "StoreWriteError";
 }
+
+/**
+ * A sign-in that ended without a login; nothing was stored. Plain errors with the command that starts over
+ * (`fix`): the CLI maps them to its exit codes, a program shows them its own way.
+ */
+export class LoginError extends Error {
+  override name = "LoginError";
+  constructor(
+    message: string,
+    /** the command that starts over */
+    readonly fix = "codex-proxy login",
+  ) {
+    super(message);
+  }
+}
+
+/** The issuer, the browser or the network ended the sign-in. */
+export class LoginFailedError extends LoginError {
+  override name = "LoginFailedError";
+}
+
+/** The sign-in was not completed in time (`--timeout`). */
+export class LoginTimeoutError extends LoginError {
+  override name = "LoginTimeoutError";
+}
+
+/** Ctrl-C during a login: nothing was stored, and the callback port is freed on the way out. */
+export class LoginCancelledError extends LoginError {
+  override name = "LoginCancelledError";
+  constructor() {
+    super("Login cancelled; nothing was changed.");
+  }
+}
+
+/** The browser flow's callback port is held by another process. */
+export class CallbackPortBusyError extends LoginError {
+  override name = "CallbackPortBusyError";
+}
+
+/** The Codex CLI's login cannot be imported (missing, unreadable, not a ChatGPT sign-in). */
+export class CodexImportError extends LoginError {
+  override name = "CodexImportError";
+}

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { CliError, errorMessage } from "../errors.js";
+import { errorMessage } from "../errors.js";
 import { formatDuration } from "../_utils/format.js";
 import { NetworkError } from "../_utils/http-client.js";
-import type { Ui } from "../cli/ui.js";
+import type { Logger } from "../_utils/logger.js";
 import { startCallbackServer } from "./callback-server.js";
+import { LoginCancelledError, LoginFailedError } from "./errors.js";
 import { readAccountClaims } from "./jwt.js";
 import { CALLBACK_PORT, OAuthError, REDIRECT_URI, buildAuthorizeUrl, type OAuthClient, type TokenSet } from "./oauth.js";
 import { createPkce, createState } from "./pkce.js";
@@ -16,10 +17,19 @@ export interface LoginStore {
   save(auth: StoredAuth): { quarantined?: string };
 }
 
+/** What a login needs from its caller's user interface (the CLI's Ui is one). */
+export interface LoginUi {
+  /** a line the user must see: the URL, the device code */
+  say(line?: string): void;
+  logger: Pick<Logger, "info" | "warn">;
+  /** `handleSignals: false`: the login handles Ctrl-C itself */
+  spinner(text: string, options: { handleSignals: boolean }): Promise<{ stop(): void }>;
+}
+
 export interface LoginContext {
   oauth: OAuthClient;
   store: LoginStore;
-  ui: Ui;
+  ui: LoginUi;
   /** aborts when the login has taken too long */
   signal: AbortSignal;
   /** how long the login may take (the `signal`'s limit) */
@@ -28,15 +38,6 @@ export interface LoginContext {
 
 /** The device code itself expires after 15 minutes. */
 export const DEVICE_CODE_LIFETIME_MS = 15 * 60_000;
-
-export class LoginTimeoutError extends CliError {
-  override name = "LoginTimeoutError";
-}
-
-/** Ctrl-C during a login: nothing was stored, and the callback port is freed on the way out. */
-export function loginCancelled(): CliError {
-  return new CliError("Login cancelled; nothing was changed.", 130);
-}
 
 /** Save a fresh login: a new account, or new tokens for a stored one. A corrupt store is moved aside, not silently lost. */
 export function saveLogin(ctx: Pick<LoginContext, "store" | "ui">, tokens: TokenSet, method: LoginMethod, lastRefresh?: string): StoredAuth {
@@ -66,18 +67,18 @@ export async function loginWithBrowser(ctx: LoginContext, options: BrowserLoginO
   const state = createState();
   const url = buildAuthorizeUrl(ctx.oauth.issuer, { challenge: pkce.challenge, state });
   let saved: StoredAuth | undefined;
-  const again = "run `codex-proxy login` again";
+  const fix = "codex-proxy login";
   const exchange = async (code: string) => {
     const tokens = await ctx.oauth
       .exchangeCode({ code, verifier: pkce.verifier, redirectUri: REDIRECT_URI })
-      .catch((error) => Promise.reject(explainUnreachable(error, ctx.oauth.issuer, again)));
+      .catch((error) => Promise.reject(explainUnreachable(error, ctx.oauth.issuer, fix)));
     saved = saveLogin(ctx, tokens, "browser");
   };
 
   const server = await startCallbackServer({
     port: options.port ?? CALLBACK_PORT,
     expectedState: state,
-    onCode: (code) => exchange(code).catch((error) => Promise.reject(withNextStep(error, again))),
+    onCode: (code) => exchange(code).catch((error) => Promise.reject(withNextStep(error, fix))),
   });
   const stopPrompt = new AbortController();
   try {
@@ -95,7 +96,7 @@ export async function loginWithBrowser(ctx: LoginContext, options: BrowserLoginO
             saved!.method = "paste";
             ctx.store.save(saved!);
           },
-          (error) => Promise.reject(withNextStep(error, again)),
+          (error) => Promise.reject(withNextStep(error, fix)),
         ),
       );
     } else {
@@ -115,7 +116,7 @@ export async function loginWithBrowser(ctx: LoginContext, options: BrowserLoginO
   }
 }
 
-async function openBrowser(url: string, ui: Ui, canPaste: boolean): Promise<void> {
+async function openBrowser(url: string, ui: LoginUi, canPaste: boolean): Promise<void> {
   const headless =
     process.env.SSH_CONNECTION || process.env.SSH_TTY || (process.platform === "linux" && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY);
   if (headless && !process.env.BROWSER) {
@@ -161,7 +162,7 @@ async function promptForRedirect(state: string, signal: AbortSignal, exchange: (
   } catch (error) {
     const name = (error as Error).name;
     if (name === "AbortPromptError") return false;
-    if (name === "ExitPromptError") throw loginCancelled();
+    if (name === "ExitPromptError") throw new LoginCancelledError();
     throw error;
   }
   if (failure) throw failure;
@@ -188,11 +189,11 @@ export function parseRedirect(value: string, state: string): string | { error: s
 
 /** Headless sign-in: the user enters a code at {issuer}/codex/device on any device. */
 export async function loginWithDevice(ctx: LoginContext): Promise<StoredAuth> {
-  const again = "run `codex-proxy login --device` again";
+  const fix = "codex-proxy login --device";
   const device = await ctx.oauth.requestDeviceCode().catch((error) => {
     // a 404 (device login not enabled) already names the way out
-    const explained = explainUnreachable(error, ctx.oauth.issuer, again);
-    return Promise.reject(error instanceof OAuthError && error.status === 404 ? error : withNextStep(explained, again));
+    const explained = explainUnreachable(error, ctx.oauth.issuer, fix);
+    return Promise.reject(error instanceof OAuthError && error.status === 404 ? error : withNextStep(explained, fix));
   });
   ctx.ui.say("Sign in with ChatGPT on any device:");
   ctx.ui.say("");
@@ -223,11 +224,12 @@ export async function loginWithDevice(ctx: LoginContext): Promise<StoredAuth> {
     spinner.stop();
     if (ctx.signal.aborted) throw ctx.signal.reason;
     if (error instanceof OAuthError && error.code === "authorization_declined") {
-      throw new CliError(
-        `The sign-in was declined on the device page (authorization_declined). To sign in, ${again} and approve it; or sign in with a browser: \`codex-proxy login\`.`,
+      throw new LoginFailedError(
+        `The sign-in was declined on the device page (authorization_declined). To sign in, ${runAgain(fix)} and approve it; or sign in with a browser: \`codex-proxy login\`.`,
+        fix,
       );
     }
-    throw withNextStep(explainUnreachable(error, ctx.oauth.issuer, again), again);
+    throw withNextStep(explainUnreachable(error, ctx.oauth.issuer, fix), fix);
   }
 }
 
@@ -238,17 +240,22 @@ export function importFromCodex(ctx: Pick<LoginContext, "store" | "ui">, path: s
 }
 
 /** A sign-in server that cannot be reached: say which, and what to check, instead of a bare socket error. */
-function explainUnreachable(error: unknown, issuer: string, again: string): unknown {
+function explainUnreachable(error: unknown, issuer: string, fix: string): unknown {
   if (!(error instanceof NetworkError)) return error;
-  return new CliError(
+  return new LoginFailedError(
     `Cannot reach the sign-in server ${issuer} (${error.detail}). Check this machine's network and proxy settings ` +
-      `(HTTPS_PROXY, NO_PROXY), then ${again}.`,
+      `(HTTPS_PROXY, NO_PROXY), then ${runAgain(fix)}.`,
+    fix,
   );
 }
 
 /** The issuer refused or failed: its words, and how to start over. */
-function withNextStep(error: unknown, again: string): unknown {
-  return error instanceof OAuthError ? new CliError(`${error.message}. To sign in, ${again}.`) : error;
+function withNextStep(error: unknown, fix: string): unknown {
+  return error instanceof OAuthError ? new LoginFailedError(`${error.message}. To sign in, ${runAgain(fix)}.`, fix) : error;
+}
+
+function runAgain(fix: string): string {
+  return `run \`${fix}\` again`;
 }
 
 function rejectOnAbort(signal: AbortSignal): Promise<never> {

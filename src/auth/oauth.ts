@@ -16,6 +16,12 @@ export const PERMANENT_REFRESH_ERRORS: Record<string, string> = {
   refresh_token_invalidated: "Your ChatGPT sign-in was revoked (refresh token invalidated)",
 };
 
+/**
+ * How long a refresh waits for the issuer's answer. The answer holds the only copy of the rotated refresh token:
+ * giving up on it loses the login, so wait about as long as the retries of a failed refresh used to take in all.
+ */
+export const REFRESH_ANSWER_TIMEOUT_MS = 120_000;
+
 export interface TokenSet {
   id_token: string;
   access_token: string;
@@ -91,6 +97,7 @@ export class OAuthClient {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json" },
       body: JSON.stringify({ client_id: CLIENT_ID, grant_type: "refresh_token", refresh_token: refreshToken }),
+      timeoutMs: REFRESH_ANSWER_TIMEOUT_MS,
     });
     if (res.status < 200 || res.status >= 300) throw tokenEndpointError("Token refresh failed", res);
     const body = (res.json ?? {}) as Record<string, unknown>;

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../_utils/logger.js";
 import { errorMessage } from "../errors.js";
+import { NetworkError } from "../_utils/http-client.js";
 import { NotSignedInError, ReloginRequiredError } from "./errors.js";
 import { readAccountClaims, readTimes } from "./jwt.js";
 import { OAuthError, PERMANENT_REFRESH_ERRORS, type OAuthClient, type TokenSet } from "./oauth.js";
@@ -54,6 +55,8 @@ export class TokenManager {
   #checkedAt = 0;
   /** when each login read is due for refresh: decoding the JWT on every request showed in profiles */
   readonly #refreshAt = new WeakMap<StoredAuth, number>();
+  /** a refresh whose answer was lost after it was sent: its token may be spent, and "already used" then means that */
+  #lostAnswer?: { refreshToken: string; detail: string };
   /** a permanent refresh failure, remembered until the store changes (a new login) */
   #dead?: { error: ReloginRequiredError; mtime?: number };
   /** how many refreshes this manager made (for tests and `doctor`) */
@@ -132,28 +135,13 @@ export class TokenManager {
     try {
       this.#store.recover(); // a process killed while writing may have left the only live refresh token
       // another process may have refreshed (or logged in) while we waited for the lock
-      let disk: StoredAuth | undefined = this.#store.read();
+      const disk = this.#store.read();
       if (!disk) throw new NotSignedInError();
       if (disk.tokens.access_token !== rejected && !this.#isStale(disk)) {
         this.#logger?.debug("Using the token another codex-proxy process refreshed");
         return this.#remember(disk);
       }
-      for (let tries = 1; ; tries++) {
-        const spent: string = disk.tokens.refresh_token;
-        let fresh: Partial<TokenSet>;
-        try {
-          fresh = await this.#refreshWithRetry(spent);
-        } catch (error) {
-          // a permanent error for a token someone else already replaced on disk: adopt theirs
-          const newer: StoredAuth | undefined = error instanceof ReloginRequiredError ? this.#newerOnDisk(spent) : undefined;
-          if (!newer || tries === 3) throw this.#markDead(error);
-          this.#logger?.debug("The refresh token was replaced on disk meanwhile; using the new one");
-          if (!this.#isStale(newer)) return this.#remember(newer);
-          disk = newer;
-          continue;
-        }
-        return this.#persist(disk, fresh);
-      }
+      return await this.#refreshWithRetry(disk);
     } finally {
       release();
     }
@@ -202,22 +190,55 @@ export class TokenManager {
     return auth;
   }
 
-  async #refreshWithRetry(refreshToken: string): Promise<Partial<TokenSet>> {
+  /**
+   * Refresh `disk`'s token, retrying transient failures. Before each retry the store is read again: a login saved
+   * meanwhile is used instead of a token that may be spent. A failure after the request left may mean the issuer
+   * rotated the token and its answer is lost; the retry can only use the same token, and says so.
+   */
+  async #refreshWithRetry(disk: StoredAuth): Promise<StoredAuth> {
+    /** why the answer to an attempt with this refresh token was lost, if one was (in this refresh or an earlier one) */
+    let lost = this.#lostAnswer?.refreshToken === disk.tokens.refresh_token ? this.#lostAnswer.detail : undefined;
     for (let attempt = 0; ; attempt++) {
+      const spent = disk.tokens.refresh_token;
       try {
-        return await this.#oauth.refresh(refreshToken);
+        return this.#persist(disk, await this.#oauth.refresh(spent));
       } catch (error) {
-        if (error instanceof OAuthError && error.permanent) {
-          const reason = PERMANENT_REFRESH_ERRORS[error.code ?? ""] ?? `The issuer rejected the refresh token (${error.message})`;
-          throw new ReloginRequiredError(reason, error.code);
+        const newer = attempt < 3 ? this.#newerOnDisk(spent) : undefined;
+        if (newer) {
+          this.#logger?.debug("The refresh token was replaced on disk meanwhile; using the new one");
+          if (!this.#isStale(newer)) return this.#remember(newer);
+          disk = newer;
+          lost = undefined;
+          continue;
         }
+        if (error instanceof OAuthError && error.permanent) throw this.#markDead(reloginError(error, lost));
         const delay = this.#retryDelaysMs[attempt];
         if (delay === undefined) throw new RefreshFailedError(error);
-        this.#logger?.warn(`Token refresh failed (${errorMessage(error)}); retrying in ${delay} ms`);
+        if (error instanceof NetworkError && error.maybeDelivered) {
+          lost = error.detail;
+          this.#lostAnswer = { refreshToken: spent, detail: lost };
+          this.#logger?.warn(
+            `Token refresh failed after it was sent (${error.detail}): the issuer may already have rotated the refresh token, and its answer is lost. ` +
+              `Retrying in ${delay} ms with the same refresh token, the only one there is; if the issuer says it was used, sign in again.`,
+          );
+        } else {
+          this.#logger?.warn(`Token refresh failed (${errorMessage(error)}); retrying in ${delay} ms`);
+        }
         await sleep(delay);
       }
     }
   }
+}
+
+/** A permanent refresh error; "already used" right after our own lost answer is that loss, not another client. */
+function reloginError(error: OAuthError, lost: string | undefined): ReloginRequiredError {
+  if (lost && error.code === "refresh_token_reused") {
+    return new ReloginRequiredError(
+      `The issuer's answer to our token refresh was lost (${lost}) after it had used up the refresh token (refresh token reused): the new one it sent never arrived`,
+      error.code,
+    );
+  }
+  return new ReloginRequiredError(PERMANENT_REFRESH_ERRORS[error.code ?? ""] ?? `The issuer rejected the refresh token (${error.message})`, error.code);
 }
 
 /** A refresh that kept failing for a transient reason (network, 5xx): the login itself may still be fine. */

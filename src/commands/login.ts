@@ -4,7 +4,8 @@ import { formatRows, parseDuration, formatDuration } from "../_utils/format.js";
 import { defaultCodexAuthPath } from "../auth/codex-import.js";
 import { describeLogin } from "../auth/describe.js";
 import type { SaveResult } from "../accounts/store.js";
-import { DEVICE_CODE_LIFETIME_MS, LoginTimeoutError, importFromCodex, loginCancelled, loginWithBrowser, loginWithDevice, type LoginContext, type LoginStore } from "../auth/login.js";
+import { LoginCancelledError, LoginTimeoutError } from "../auth/errors.js";
+import { DEVICE_CODE_LIFETIME_MS, importFromCodex, loginWithBrowser, loginWithDevice, type LoginContext, type LoginStore } from "../auth/login.js";
 import type { StoredAuth } from "../auth/token-store.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 
@@ -81,7 +82,7 @@ async function chooseMethod(ctx: CommandContext, options: LoginOptions): Promise
       ],
     });
   } catch (error) {
-    if ((error as Error).name === "ExitPromptError") throw loginCancelled();
+    if ((error as Error).name === "ExitPromptError") throw new LoginCancelledError();
     throw error;
   }
 }
@@ -89,12 +90,13 @@ async function chooseMethod(ctx: CommandContext, options: LoginOptions): Promise
 /** Run a login that ends after `ms`, or at Ctrl-C: either way the callback server is closed and nothing is stored. */
 async function withTimeout<T>(ms: number, method: Method, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
+  const fix = method === "device" ? "codex-proxy login --device" : "codex-proxy login";
   const hint = method === "device" ? "Run `codex-proxy login --device` again." : "Run `codex-proxy login` again, or use `--device` on a machine without a browser.";
   const timer = setTimeout(
-    () => controller.abort(new LoginTimeoutError(`Login timed out after ${formatDuration(ms)} without being completed. ${hint}`)),
+    () => controller.abort(new LoginTimeoutError(`Login timed out after ${formatDuration(ms)} without being completed. ${hint}`, fix)),
     ms,
   );
-  const onInterrupt = () => controller.abort(loginCancelled());
+  const onInterrupt = () => controller.abort(new LoginCancelledError());
   process.once("SIGINT", onInterrupt);
   try {
     return await fn(controller.signal);

@@ -37,12 +37,13 @@ export async function run(options: StatusOptions, globals: GlobalOptions): Promi
           Promise.all(
             accounts.map(async (account) => {
               if (account.record.problem) return;
-              // each account's failure is its own: the others are still refreshed and shown
+              // with several accounts each one's failure is its own: the others are still refreshed and shown
               try {
                 await untilAborted(account.tokens.getAccessToken(), signal);
               } catch (error) {
                 if (error instanceof AuthError) account.markNeedsLogin(error);
                 if (signal.aborted) return; // the time limit's warning says it
+                if (accounts.length === 1) throw error; // with one account the failed refresh is the answer
                 refreshFailed = true;
                 warn(account, error);
                 return;

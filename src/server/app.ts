@@ -10,11 +10,11 @@ import { registerOllamaRoutes } from "./routes/ollama.js";
 import { registerAnthropicRoutes } from "./routes/anthropic.js";
 import { registerUtilityRoutes } from "./routes/utility.js";
 import { registerImagesRoutes } from "./routes/images.js";
-import { EFFORT_HEADER } from "./routes/_shared.js";
+import { ACCOUNT_HEADER, EFFORT_HEADER } from "./routes/_shared.js";
 import { createRequestLogger, requestNote } from "./request-log.js";
 
 const OPEN_PATHS = new Set(["/", "/health", "/healthz"]);
-const CORS_HEADERS = "authorization, content-type, x-api-key, x-reasoning-format, anthropic-version, anthropic-beta, openai-organization, openai-project, x-stainless-*";
+const CORS_HEADERS = "authorization, content-type, x-api-key, x-reasoning-format, x-codex-proxy-account, anthropic-version, anthropic-beta, openai-organization, openai-project, x-stainless-*";
 
 /** The whole HTTP API as an h3 app; `listen.ts` puts it on a socket, tests can call `app.request()`. */
 export function createApp(ctx: ServerContext): H3 {
@@ -83,7 +83,7 @@ function applyCors(event: H3Event, ctx: ServerContext, headers: Headers): void {
   const origin = allowedOrigin(event, ctx);
   if (!origin) return;
   headers.set("access-control-allow-origin", origin);
-  headers.set("access-control-expose-headers", `retry-after, x-should-retry, x-request-id, ${EFFORT_HEADER}`);
+  headers.set("access-control-expose-headers", `retry-after, x-should-retry, x-request-id, ${EFFORT_HEADER}, ${ACCOUNT_HEADER}`);
   if (origin !== "*") headers.append("vary", "origin");
 }
 

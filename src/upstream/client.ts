@@ -189,13 +189,13 @@ export class UpstreamClient {
     if (head.status !== 200) return { ok: false, retry: head.status >= 500, error: httpError(head.status, head.text, head.headers) };
     // wait for the first events: a stream that dies before them can still be retried
     try {
-      await stream.ready();
+      await stream.events.ready();
     } catch (error) {
       const attempt = failed(error, "The Codex backend stream failed");
       if (!attempt.ok) attempt.error.extra.headers ??= head.headers;
       return attempt;
     }
-    return { ok: true, value: { headers: head.headers, events: stream, get usage() { return stream.usage; } } };
+    return { ok: true, value: { headers: head.headers, events: stream.events, get usage() { return stream.usage; } } };
   }
 }
 

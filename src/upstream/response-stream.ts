@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Dispatcher } from "undici";
 import { errorMessage } from "../errors.js";
+import { BatchQueue } from "../_utils/batch-queue.js";
 import { formatDuration } from "../_utils/format.js";
 import { UpstreamError } from "./errors.js";
 import { UpstreamEventParser, type UpstreamEvent } from "./sse.js";
@@ -24,15 +25,17 @@ const HIGH_WATER = 512;
 const ERROR_BODY_LIMIT = 64 * 1024;
 
 /**
- * One streamed `POST /responses`, as an undici dispatch handler that is also the async iterable of its
- * events. Bytes are parsed as they arrive; the consumer takes everything parsed since it last asked as one
- * batch (a network read carries many body chunks), and no stream objects, async generators or per-read
- * timers sit between the socket and the translators. The iterator ends right at the terminal event,
- * while undici reads the rest of the body on its own, so the keep-alive connection stays reusable.
+ * One streamed `POST /responses`, as an undici dispatch handler: its {@link head}, then its {@link events} in
+ * batches. Bytes are parsed as they arrive, once per network read (a read carries many body chunks), and no
+ * stream objects, async generators or per-read timers sit between the socket and the translators. The events
+ * end right at the terminal event, while undici reads the rest of the body on its own, so the keep-alive
+ * connection stays reusable.
  */
-export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIterableIterator<UpstreamEvent[]> {
+export class ResponseEventStream implements Dispatcher.DispatchHandler {
   /** the status and headers; for a non-200 answer, once its body is in. Rejects when no answer came. */
   readonly head: Promise<ResponseHead>;
+  /** the events of a 200 answer, one batch per network read; a broken or stalled stream throws */
+  readonly events: BatchQueue<UpstreamEvent>;
   #resolveHead!: (head: ResponseHead) => void;
   #rejectHead!: (error: unknown) => void;
   #status = 0;
@@ -42,16 +45,9 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
   #errorBodySize = 0;
   /** body chunks of the network read being processed */
   #chunks: Buffer[] = [];
-
   #controller: Dispatcher.DispatchController | undefined;
   #responseEnded = false;
   readonly #parser = new UpstreamEventParser();
-  /** parsed, not yet taken by the consumer */
-  #pending: UpstreamEvent[] = [];
-  #failure: unknown;
-  /** no batch will follow the queued ones */
-  #finished = false;
-  #wake: (() => void) | undefined;
   #idle: NodeJS.Timeout | undefined;
   readonly #options: ResponseEventStreamOptions;
   readonly #onAbort = () => this.#abort(this.#options.signal?.reason);
@@ -63,10 +59,20 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
       this.#rejectHead = reject;
     });
     this.head.catch(() => {}); // read by the client; never an unhandled rejection when it gave up first
+    this.events = new BatchQueue<UpstreamEvent>({
+      highWater: HIGH_WATER,
+      onPause: () => this.#controller?.pause(),
+      onResume: () => this.#controller?.resume(),
+      // the consumer left before the terminal event: the rest of the answer is not wanted
+      onReturn: () => this.#abort(new DOMException("The answer is no longer wanted", "AbortError")),
+    });
     options.signal?.addEventListener("abort", this.#onAbort, { once: true });
   }
 
-  // ---------- undici's side ----------
+  /** The token counts of the terminal event, once it has arrived. */
+  get usage(): ResponsesUsage | undefined {
+    return (this.#parser.terminal as { response?: { usage?: ResponsesUsage } } | undefined)?.response?.usage ?? undefined;
+  }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
@@ -96,25 +102,13 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
     if (this.#chunks.length === 1) queueMicrotask(this.#flush);
   }
 
-  readonly #flush = () => {
-    if (!this.#chunks.length) return;
-    const chunks = this.#chunks;
-    this.#chunks = [];
-    this.#idle?.refresh();
-    if (this.#finished) return; // after the terminal event: let undici read on to the end
-    this.#deliver(this.#parser.feed(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-  };
-
   onResponseEnd(): void {
     this.#responseEnded = true;
     clearTimeout(this.#idle);
     this.#unlisten();
-    if (this.#status !== 200) {
-      this.#resolveHead({ status: this.#status, headers: this.#headers, text: Buffer.concat(this.#errorBody).toString("utf8") });
-      return;
-    }
+    if (this.#status !== 200) return this.#resolveErrorHead();
     this.#flush();
-    if (!this.#finished && this.#failure === undefined) this.#deliver(this.#parser.end());
+    if (!this.events.closed) this.#deliver(this.#parser.end());
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -122,86 +116,40 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
     clearTimeout(this.#idle);
     this.#unlisten();
     if (!this.#status) return this.#rejectHead(error);
-    if (this.#status !== 200) return this.#resolveHead({ status: this.#status, headers: this.#headers, text: Buffer.concat(this.#errorBody).toString("utf8") });
+    if (this.#status !== 200) return this.#resolveErrorHead();
     this.#flush(); // what arrived before the failure still goes out
     const aborted = this.#options.signal?.aborted;
     this.#fail(aborted ? this.#options.signal!.reason : error instanceof UpstreamError ? error : new UpstreamError("bad_gateway", `The Codex backend stream broke: ${errorMessage(error)}`));
   }
 
-  // ---------- the consumer's side ----------
-
-  /** The token counts of the terminal event, once it has arrived. */
-  get usage(): ResponsesUsage | undefined {
-    return (this.#parser.terminal as { response?: { usage?: ResponsesUsage } } | undefined)?.response?.usage ?? undefined;
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  /** Resolves once the first batch is in: a stream that fails before it can still be retried. */
-  async ready(): Promise<void> {
-    while (!this.#pending.length && this.#failure === undefined && !this.#finished) await this.#changed();
-    if (!this.#pending.length && this.#failure !== undefined) throw this.#failure;
-  }
-
-  async next(): Promise<IteratorResult<UpstreamEvent[]>> {
-    for (;;) {
-      if (this.#pending.length) {
-        const batch = this.#pending;
-        this.#pending = [];
-        if (this.#controller?.paused) this.#controller.resume();
-        return { value: batch, done: false };
-      }
-      if (this.#failure !== undefined) {
-        const failure = this.#failure;
-        this.#failure = undefined;
-        this.#finished = true;
-        throw failure;
-      }
-      if (this.#finished) return { value: undefined, done: true };
-      await this.#changed();
-    }
-  }
-
-  /** The consumer is done or gone: an answer still arriving is aborted, a finished one is left to end. */
-  async return(): Promise<IteratorResult<UpstreamEvent[]>> {
-    this.#pending = [];
-    if (!this.#parser.completed) this.#abort(new DOMException("The answer is no longer wanted", "AbortError"));
-    this.#finished = true;
-    this.#failure = undefined;
-    return { value: undefined, done: true };
-  }
-
-  // ---------- internals ----------
+  readonly #flush = () => {
+    if (!this.#chunks.length) return;
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    this.#idle?.refresh();
+    if (this.events.closed) return; // after the terminal event: let undici read on to the end
+    this.#deliver(this.#parser.feed(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+  };
 
   #deliver(batch: UpstreamEvent[]): void {
-    if (batch.length) {
-      if (this.#pending.length) for (const event of batch) this.#pending.push(event);
-      else this.#pending = batch;
-      if (this.#pending.length >= HIGH_WATER) this.#controller?.pause();
-    }
+    this.events.push(batch);
     if (this.#parser.failure) this.#fail(this.#parser.failure);
-    else if (this.#parser.completed) this.#finish();
-    else if (batch.length) this.#notify();
+    else if (this.#parser.completed) this.events.end();
   }
 
-  #finish(): void {
-    this.#finished = true;
-    this.#notify();
+  #resolveErrorHead(): void {
+    this.#resolveHead({ status: this.#status, headers: this.#headers, text: Buffer.concat(this.#errorBody).toString("utf8") });
   }
 
   #fail(failure: unknown): void {
-    if (this.#finished || this.#failure !== undefined) return;
-    this.#failure = failure;
+    if (!this.events.fail(failure)) return;
     clearTimeout(this.#idle);
     if (!this.#responseEnded) this.#controller?.abort(failure instanceof Error ? failure : new Error(String(failure)));
-    this.#notify();
   }
 
   #onIdle(): void {
     // after the terminal event the timer only guards against a body that never ends
-    if (this.#finished) return this.#abort(new Error("The Codex backend did not end the finished answer"));
+    if (this.events.closed) return this.#abort(new Error("The Codex backend did not end the finished answer"));
     this.#fail(new UpstreamError("timeout", `The Codex backend sent nothing for ${formatDuration(this.#options.idleTimeoutMs)}; the answer was abandoned`));
   }
 
@@ -210,20 +158,10 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler, AsyncIte
     this.#unlisten();
     if (this.#responseEnded) return;
     const error = reason instanceof Error ? reason : new DOMException("The operation was aborted", "AbortError");
-    if (this.#controller) this.#controller.abort(error);
+    this.#controller?.abort(error);
   }
 
   #unlisten(): void {
     this.#options.signal?.removeEventListener("abort", this.#onAbort);
-  }
-
-  #changed(): Promise<void> {
-    return new Promise((resolve) => (this.#wake = resolve));
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
   }
 }

@@ -1,4 +1,5 @@
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
+import { accountFile } from "../helpers/accounts.js";
 import type { AddressInfo } from "node:net";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -6,7 +7,6 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { responseSteps, startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { cliEnv, runCli, tempDir } from "../helpers/cli.js";
-import { accountDir } from "../helpers/accounts.js";
 import { signedInConfigDir, startServe } from "../helpers/serve.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -103,7 +103,7 @@ describe("models and usage", () => {
     const serve = await startServe(fake);
     try {
       expect((await chat(serve.url)).status).toBe(200);
-      const path = join(accountDir(serve.configDir, fake.issuer.account), "usage.json");
+      const path = accountFile(serve.configDir, "usage.json");
       // written after the answer, off the request's path
       const usage = await waitFor(() => JSON.parse(readFileSync(path, "utf8")) as Record<string, { usedPercent: number; windowMinutes: number }>, { what: "usage.json" });
       expect(usage?.primary).toMatchObject({ usedPercent: 12.5, windowMinutes: 300 });

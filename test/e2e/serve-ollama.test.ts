@@ -169,6 +169,20 @@ describe("Ollama API through the ollama client", () => {
     })().catch((e: unknown) => e);
     expect(String(midStream)).toContain("Codex backend");
   });
+
+  it("names Ollama's own fields in errors, never a Chat Completions shape", async () => {
+    const asked = (messages: unknown[]) => ollama.chat({ model: "gpt-5.5", messages: messages as never }).catch((e: unknown) => e) as Promise<{ status_code: number; error: string }>;
+    const systemImage = await asked([{ role: "system", content: "Sys", images: [PNG] }, { role: "user", content: "x" }]);
+    expect(systemImage.status_code).toBe(400);
+    expect(systemImage.error).toContain("`messages[0].images`");
+    expect(systemImage.error).not.toContain("content[");
+    const role = await asked([{ role: "function", content: "x" }]);
+    expect(role.status_code).toBe(400);
+    expect(role.error).toContain("system, user, assistant, tool;");
+    const call = await asked([{ role: "user", content: "x" }, { role: "assistant", content: "", tool_calls: [null] }]);
+    expect(call.status_code).toBe(400);
+    expect(call.error).toContain("`messages[1].tool_calls[0]` must be an object");
+  });
 });
 
 describe("Ollama API over raw HTTP, as curl sends it", () => {

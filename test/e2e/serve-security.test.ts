@@ -1,11 +1,11 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { accountFile } from "../helpers/accounts.js";
 import { request } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { cliEnv, runCli, tempDir } from "../helpers/cli.js";
 import { signedInConfigDir, startServe, type ServeHandle } from "../helpers/serve.js";
-import { accountDir } from "../helpers/accounts.js";
 import { waitFor } from "../helpers/wait.js";
 
 let fake: FakeBackend;
@@ -181,12 +181,11 @@ describe("the config dir", () => {
     try {
       const outside = join(tempDir(), "precious.txt");
       writeFileSync(outside, "keep me");
-      // the names the usage and model caches once wrote through: `<file>.<pid>.tmp`, beside them in the account's dir
-      const dir = accountDir(serve.configDir, fake.issuer.account);
-      for (const file of ["usage.json", "models-cache.json"]) symlinkSync(outside, join(dir, `${file}.${serve.run.child.pid}.tmp`));
+      // the names the usage and model caches once wrote through: `<file>.<pid>.tmp`
+      for (const file of ["usage.json", "models-cache.json"]) symlinkSync(outside, `${accountFile(serve.configDir, file)}.${serve.run.child.pid}.tmp`);
       const res = await fetch(`${serve.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(families[0]!.body) });
       expect(res.status).toBe(200);
-      await waitFor(() => existsSync(join(dir, "usage.json")), { what: "usage.json to be written" });
+      await waitFor(() => existsSync(accountFile(serve.configDir, "usage.json")), { what: "usage.json to be written" });
       expect(readFileSync(outside, "utf8")).toBe("keep me");
     } finally {
       await serve.stop();

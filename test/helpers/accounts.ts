@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FakeAccount, IssuedTokens } from "../fake-backend/issuer.js";
 import { readJwt } from "../fake-backend/jwt.js";
@@ -29,4 +29,11 @@ export function codexAuthFile(dir: string, tokens: IssuedTokens): string {
 /** Where codex-proxy keeps an identity's tokens, usage figures and model list: `<configDir>/accounts/<userId>--<accountId>`. */
 export function accountDir(configDir: string, identity: Pick<FakeAccount, "userId" | "accountId">): string {
   return join(configDir, "accounts", `${identity.userId}--${identity.accountId}`);
+}
+
+/** A file of the one signed-in account in `configDir` (`accounts/<key>/<name>`), where a single-account login now lives. */
+export function accountFile(configDir: string, name = "auth.json"): string {
+  const keys = readdirSync(join(configDir, "accounts"));
+  if (keys.length !== 1) throw new Error(`expected one account in ${configDir}, found ${keys.length}`);
+  return join(configDir, "accounts", keys[0]!, name);
 }

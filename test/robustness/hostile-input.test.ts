@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { accountFile } from "../helpers/accounts.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { request as httpRequest } from "node:http";
@@ -6,7 +7,6 @@ import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { startServe, type ServeHandle } from "../helpers/serve.js";
-import { accountDir } from "../helpers/accounts.js";
 
 let fake: FakeBackend;
 let serve: ServeHandle;
@@ -159,7 +159,7 @@ describe("hostile input: every response is a well-formed 2xx or 4xx in the route
   });
 
   it("with --verbose, nothing logged contains a token or the API key", () => {
-    const auth = JSON.parse(readFileSync(join(accountDir(serve.configDir, fake.issuer.account), "auth.json"), "utf8")).tokens;
+    const auth = JSON.parse(readFileSync(accountFile(serve.configDir), "utf8")).tokens;
     const logs = serve.run.stdout() + serve.run.stderr();
     expect(logs.length).toBeGreaterThan(100); // the verbose server did log
     for (const secret of [auth.access_token, auth.refresh_token, auth.id_token, "fuzz-key-123"]) {

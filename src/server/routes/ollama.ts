@@ -1,17 +1,16 @@
 import { createHash } from "node:crypto";
-import type { H3, H3Event } from "h3";
+import type { H3 } from "h3";
 import { InvalidRequestError } from "../../translate/errors.js";
 import { resolveModel } from "../../translate/model-name.js";
-import { ollamaChatToResponses, ollamaGenerateToResponses, stripOllamaTag, type OllamaTranslation } from "../../translate/ollama/request.js";
+import { objectBody, ollamaChatToResponses, ollamaGenerateToResponses, stripOllamaTag, type OllamaTranslation } from "../../translate/ollama/request.js";
 import { OllamaStreamTranslator, aggregateOllama, type OllamaLine } from "../../translate/ollama/stream.js";
 import { ChatStreamTranslator } from "../../translate/openai-chat/stream.js";
 import type { ModelInfo } from "../../translate/responses/types.js";
 import type { TranslateContext } from "../../translate/responses/build.js";
 import { readJsonBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
-import { describeError, errorBody } from "../errors.js";
-import { drain, NDJSON_HEADERS, streamResponse, translateFrames } from "../stream.js";
-import { openUpstream } from "./_shared.js";
+import { NDJSON_HEADERS } from "../stream.js";
+import { answerTranslated, type TranslatingFamily } from "./_translated.js";
 import { randomId } from "../../_utils/ids.js";
 
 /** The Ollama version we answer with: recent enough for clients that gate tools and thinking on it. */
@@ -36,7 +35,7 @@ export function registerOllamaRoutes(app: H3, ctx: ServerContext): void {
     if (req.messages === undefined || req.messages === null || (Array.isArray(req.messages) && !req.messages.length)) {
       return { ...(await preload(req, ctx)), message: { role: "assistant", content: "" }, done: true, done_reason: "load" };
     }
-    return run(event, ctx, (translateCtx) => ollamaChatToResponses(req, translateCtx), "chat");
+    return answerTranslated(event, ctx, req, chatFamily);
   });
   app.post("/api/generate", async (event) => {
     const req = objectBody(await readJsonBody(event, ctx.options.bodyLimit));
@@ -44,13 +43,8 @@ export function registerOllamaRoutes(app: H3, ctx: ServerContext): void {
     if (!req.prompt && !(Array.isArray(req.images) && req.images.length)) {
       return { ...(await preload(req, ctx)), response: "", done: true, done_reason: "load" };
     }
-    return run(event, ctx, (translateCtx) => ollamaGenerateToResponses(req, translateCtx), "generate");
+    return answerTranslated(event, ctx, req, generateFamily);
   });
-}
-
-function objectBody(body: unknown): Record<string, unknown> {
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new InvalidRequestError("The request body must be a JSON object");
-  return body as Record<string, unknown>;
 }
 
 /** A model load (Ollama's preload): the model must exist, as it must for a real answer; nothing is sent upstream. */
@@ -60,32 +54,31 @@ async function preload(req: Record<string, unknown>, ctx: ServerContext) {
   return { model: req.model, created_at: new Date().toISOString() };
 }
 
-async function run(event: H3Event, ctx: ServerContext, translate: (translateCtx: TranslateContext) => OllamaTranslation, kind: "chat" | "generate") {
-  const translateCtx = await translateContext(ctx);
-  const translation = translate(translateCtx);
-  const upstream = await openUpstream(event, ctx, translation.request, translateCtx, translation.model);
-  const chat = new ChatStreamTranslator({ id: randomId(), created: 0, model: translation.model, reasoningFormat: translation.reasoningFormat, includeUsage: false });
-  const ollama = new OllamaStreamTranslator(translation.model, kind);
-  if (!translation.stream) {
-    const lines: OllamaLine[] = [];
-    await drain(upstream.events, (e) => chat.push(e).forEach((c) => lines.push(...ollama.push(c))));
-    lines.push(...ollama.end(chat.usage));
-    return aggregateOllama(lines);
-  }
-  const line = (o: unknown) => `${JSON.stringify(o)}\n`;
-  const frames = await translateFrames(
-    upstream.events,
-    {
-      map: (e) => chat.push(e).flatMap((c) => ollama.push(c)).map(line),
-      end: () => ollama.end(chat.usage).map(line),
-      // ollama-js raises an error for a line with an `error` key
-      fail: (reason) => [line(errorBody("ollama", describeError(reason)))],
+const ndjsonLine = (value: unknown) => `${JSON.stringify(value)}\n`;
+
+/** Ollama chat or generate: the chat translation's chunks as NDJSON lines, the last one `done` with the counters. */
+function ollamaFamily(kind: "chat" | "generate", translate: (body: unknown, translateCtx: TranslateContext) => OllamaTranslation): TranslatingFamily<OllamaTranslation, OllamaLine> {
+  return {
+    errors: "ollama",
+    headers: NDJSON_HEADERS,
+    translate,
+    answer(translation) {
+      const chat = new ChatStreamTranslator({ id: randomId(), created: 0, model: translation.model, reasoningFormat: translation.reasoningFormat, includeUsage: false });
+      const ollama = new OllamaStreamTranslator(translation.model, kind);
+      return {
+        push: (e) => chat.push(e).flatMap((chunk) => ollama.push(chunk)),
+        end: () => ollama.end(chat.usage),
+        aggregate: aggregateOllama,
+        frame: ndjsonLine,
+      };
     },
-    event,
-    ctx,
-  );
-  return streamResponse(event, frames, NDJSON_HEADERS);
+    // ollama-js raises an error for a line with an `error` key
+    errorFrame: ndjsonLine,
+  };
 }
+
+const chatFamily = ollamaFamily("chat", ollamaChatToResponses);
+const generateFamily = ollamaFamily("generate", ollamaGenerateToResponses);
 
 function lookup(name: string, translateCtx: TranslateContext): ModelInfo {
   const resolved = resolveModel(name, translateCtx.models, true);

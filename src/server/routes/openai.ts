@@ -1,20 +1,19 @@
-import type { H3, H3Event } from "h3";
+import type { H3 } from "h3";
 import { InvalidRequestError } from "../../translate/errors.js";
 import { PRIORITY_TIER } from "../../translate/model-name.js";
-import { chatToResponses } from "../../translate/openai-chat/request.js";
+import { chatToResponses, type ChatTranslation } from "../../translate/openai-chat/request.js";
 import { ChatStreamTranslator, chunkSerializer, type ChatChunk } from "../../translate/openai-chat/stream.js";
 import { aggregateChatChunks } from "../../translate/openai-chat/aggregate.js";
 import { toChatUsage } from "../../translate/usage.js";
 import type { ModelInfo } from "../../translate/responses/types.js";
-import { readJsonBody } from "../body.js";
-import { translateContext, type ServerContext } from "../context.js";
-import { describeError, errorBody } from "../errors.js";
-import { drain, SSE_HEADERS, streamResponse, translateFrames } from "../stream.js";
-import { openUpstream, route } from "./_shared.js";
+import type { ServerContext } from "../context.js";
+import { SSE_HEADERS } from "../stream.js";
+import { route } from "./_shared.js";
+import { sseData, translatedRoute, type TranslatingFamily } from "./_translated.js";
 import { randomId } from "../../_utils/ids.js";
 
 export function registerOpenAIRoutes(app: H3, ctx: ServerContext): void {
-  route(app, "post", "/chat/completions", (event) => chatCompletions(event, ctx));
+  route(app, "post", "/chat/completions", translatedRoute(ctx, chatFamily));
   route(app, "get", "/models", async () => ({ object: "list", data: modelObjects((await ctx.catalog.get()).models) }));
   route(app, "get", "/models/**:id", async (event) => {
     const id = decodeURIComponent(event.context.params?.id ?? "");
@@ -24,39 +23,34 @@ export function registerOpenAIRoutes(app: H3, ctx: ServerContext): void {
   });
 }
 
-async function chatCompletions(event: H3Event, ctx: ServerContext): Promise<unknown> {
-  const body = await readJsonBody(event, ctx.options.bodyLimit);
-  const translateCtx = await translateContext(ctx);
-  const chat = chatToResponses(body, translateCtx, event.req.headers.get("x-reasoning-format") ?? undefined);
-  const requestedModel = String((body as Record<string, unknown>).model ?? chat.request.model);
-  const upstream = await openUpstream(event, ctx, chat.request, translateCtx, requestedModel);
-  const translator = new ChatStreamTranslator({
-    id: `chatcmpl-${randomId()}`,
-    created: Math.floor(Date.now() / 1000),
-    model: requestedModel,
-    reasoningFormat: chat.reasoningFormat,
-    includeUsage: chat.includeUsage,
-    serviceTier: chat.request.service_tier,
-  });
-  if (!chat.stream) {
-    const chunks: ChatChunk[] = [];
-    await drain(upstream.events, (e) => chunks.push(...translator.push(e)));
-    return aggregateChatChunks(chunks, translator.usage ?? toChatUsage(undefined));
-  }
-  const serialize = chunkSerializer();
-  const frames = await translateFrames(
-    upstream.events,
-    {
-      map: (e) => translator.push(e).map((chunk) => `data: ${serialize(chunk)}\n\n`),
-      end: () => ["data: [DONE]\n\n"],
-      // the OpenAI SDKs raise an APIError for a data object with an `error` key
-      fail: (reason) => [`data: ${JSON.stringify(errorBody("openai", describeError(reason)))}\n\n`],
-    },
-    event,
-    ctx,
-  );
-  return streamResponse(event, frames, SSE_HEADERS);
-}
+/** Chat Completions: chunks as SSE `data:` lines ending in `[DONE]`, or one `chat.completion`. */
+const chatFamily: TranslatingFamily<ChatTranslation & { model: string }, ChatChunk> = {
+  errors: "openai",
+  headers: SSE_HEADERS,
+  translate(body, translateCtx, event) {
+    const chat = chatToResponses(body, translateCtx, event.req.headers.get("x-reasoning-format") ?? undefined);
+    return { ...chat, model: String((body as Record<string, unknown>).model ?? chat.request.model) };
+  },
+  answer(chat) {
+    const translator = new ChatStreamTranslator({
+      id: `chatcmpl-${randomId()}`,
+      created: Math.floor(Date.now() / 1000),
+      model: chat.model,
+      reasoningFormat: chat.reasoningFormat,
+      includeUsage: chat.includeUsage,
+      serviceTier: chat.request.service_tier,
+    });
+    const serialize = chunkSerializer();
+    return {
+      push: (e) => translator.push(e),
+      aggregate: (chunks) => aggregateChatChunks(chunks, translator.usage ?? toChatUsage(undefined)),
+      frame: (chunk) => `data: ${serialize(chunk)}\n\n`,
+    };
+  },
+  // the OpenAI SDKs raise an APIError for a data object with an `error` key
+  errorFrame: sseData,
+  done: "data: [DONE]\n\n",
+};
 
 /** The account's models, plus a `model-effort` alias for each reasoning effort, and `-fast` ones where the Fast tier is offered. */
 export function modelObjects(models: ModelInfo[]): { id: string; object: "model"; created: number; owned_by: string }[] {

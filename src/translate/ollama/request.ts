@@ -1,6 +1,9 @@
 import { InvalidRequestError, expectType } from "../errors.js";
-import type { TranslateContext } from "../responses/build.js";
-import { chatToResponses, type ChatTranslation } from "../openai-chat/request.js";
+import { buildResponsesRequest, type TranslateContext } from "../responses/build.js";
+import { assistantMessage, functionCall, functionCallOutput, imagePart, textPart, userMessage } from "../responses/input.js";
+import type { InputItem, ResponsesRequest } from "../responses/types.js";
+import { chatTools, chatWebSearch } from "../openai-chat/tools.js";
+import type { ReasoningFormat } from "../reasoning-settings.js";
 import { ollamaThinkOptions } from "../reasoning.js";
 
 /** Ollama model names may carry a tag; the only tag we have is `latest`. */
@@ -18,9 +21,11 @@ export function imageDataUrl(b64: unknown, param: string): string {
   return `data:image/${type};base64,${b64}`;
 }
 
-export interface OllamaTranslation extends ChatTranslation {
+export interface OllamaTranslation {
+  request: ResponsesRequest;
   /** Ollama streams unless told not to */
   stream: boolean;
+  reasoningFormat: ReasoningFormat;
   /** the model name as the client wrote it */
   model: string;
 }
@@ -28,77 +33,115 @@ export interface OllamaTranslation extends ChatTranslation {
 function formatOption(format: unknown): Record<string, unknown> | undefined {
   if (format === undefined || format === null || format === "") return undefined;
   if (format === "json") return { type: "json_object" };
-  if (typeof format === "object" && !Array.isArray(format)) return { type: "json_schema", json_schema: { name: "response", schema: format, strict: false } };
+  if (typeof format === "object" && !Array.isArray(format)) return { type: "json_schema", name: "response", schema: format, strict: false };
   throw new InvalidRequestError('`format` must be "json" or a JSON schema object', "format", "invalid_value");
 }
 
-function common(req: Record<string, unknown>) {
-  if (req.stream !== undefined && req.stream !== null) expectType(req.stream, "boolean", "stream");
-  return {
-    model: stripOllamaTag(req.model),
-    ...ollamaThinkOptions(req.think),
-    response_format: formatOption(req.format),
-    tools: req.tools,
-    // options (temperature, num_ctx, …) and keep_alive have no meaning for the backend: accepted, unused
-  };
+export function objectBody(body: unknown): Record<string, unknown> {
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new InvalidRequestError("The request body must be a JSON object");
+  return body as Record<string, unknown>;
 }
 
-/** `POST /api/chat` → the chat path. Tool results are paired with the calls before them by name. */
+/** The options both Ollama endpoints share (model, think, format, tools) around the conversation, built once they are checked. */
+function translate(req: Record<string, unknown>, conversation: () => { instructions: string[]; input: InputItem[] }, ctx: TranslateContext): OllamaTranslation {
+  if (req.stream !== undefined && req.stream !== null) expectType(req.stream, "boolean", "stream");
+  const think = ollamaThinkOptions(req.think);
+  const textFormat = formatOption(req.format);
+  // options (temperature, num_ctx, …) and keep_alive have no meaning for the backend: accepted, unused
+  const webSearch = chatWebSearch(undefined, ctx.defaults.webSearch);
+  const request = buildResponsesRequest(
+    {
+      model: stripOllamaTag(req.model),
+      ...conversation(),
+      tools: [...(chatTools(req.tools, undefined) ?? []), ...(webSearch ? [webSearch] : [])],
+      effort: [{ value: think.reasoning_effort, param: "think" }],
+      summary: think.reasoning_format === "none" ? "none" : undefined,
+      textFormat,
+    },
+    ctx,
+  );
+  return { request, stream: req.stream !== false, reasoningFormat: think.reasoning_format, model: String(req.model ?? request.model) };
+}
+
+/** `POST /api/chat`. */
 export function ollamaChatToResponses(body: unknown, ctx: TranslateContext): OllamaTranslation {
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new InvalidRequestError("The request body must be a JSON object");
-  const req = body as Record<string, unknown>;
+  const req = objectBody(body);
   if (req.messages === undefined || req.messages === null) throw new InvalidRequestError("`messages` is required", "messages", "missing_required_parameter");
   expectType(req.messages, "array", "messages");
-  const pending: { id: string; name: string }[] = [];
-  let callCount = 0;
-  const messages = (req.messages as unknown[]).map((raw, i) => {
-    const param = `messages[${i}]`;
-    expectType(raw, "object", param);
-    const m = raw as Record<string, unknown>;
-    const content = m.content ?? "";
-    if (typeof content !== "string") throw new InvalidRequestError(`\`${param}.content\` must be a string`, `${param}.content`, "invalid_type");
-    if (m.role === "assistant" && Array.isArray(m.tool_calls) && m.tool_calls.length) {
-      const toolCalls = (m.tool_calls as Record<string, unknown>[]).map((tc) => {
-        const fn = (tc.function ?? {}) as Record<string, unknown>;
-        const id = typeof tc.id === "string" ? tc.id : `call_${callCount++}`;
-        pending.push({ id, name: String(fn.name ?? "") });
-        return { id, type: "function", function: { name: fn.name, arguments: typeof fn.arguments === "string" ? fn.arguments : JSON.stringify(fn.arguments ?? {}) } };
-      });
-      return { role: "assistant", content, tool_calls: toolCalls };
-    }
-    if (m.role === "tool") {
-      const name = m.tool_name ?? m.name;
-      const at = pending.findIndex((p) => p.name === name);
-      const call = at >= 0 ? pending.splice(at, 1)[0] : pending.shift();
-      if (!call) throw new InvalidRequestError("A `tool` message must follow an assistant message with `tool_calls`", param, "invalid_value");
-      return { role: "tool", tool_call_id: call.id, content };
-    }
-    if (Array.isArray(m.images) && m.images.length) {
-      return {
-        role: m.role,
-        content: [{ type: "text", text: content }, ...m.images.map((img, j) => ({ type: "image_url", image_url: { url: imageDataUrl(img, `${param}.images[${j}]`) } }))],
-      };
-    }
-    return { role: m.role, content };
-  });
-  const chat = chatToResponses({ ...common(req), messages }, ctx);
-  return { ...chat, stream: req.stream !== false, model: String(req.model ?? chat.request.model) };
+  const messages = req.messages as unknown[];
+  return translate(req, () => ollamaMessagesToInput(messages), ctx);
 }
 
-/** `POST /api/generate` → a one-turn chat (`system` + `prompt` + `images`). */
+/** Ollama messages → instructions and input items. Tool results are paired with the calls before them by name. */
+function ollamaMessagesToInput(messages: unknown[]): { instructions: string[]; input: InputItem[] } {
+  if (messages.length === 0) throw new InvalidRequestError("`messages` must not be empty", "messages", "invalid_value");
+  const instructions: string[] = [];
+  const input: InputItem[] = [];
+  const pending: { id: string; name: string }[] = [];
+  let callCount = 0;
+  messages.forEach((raw, i) => {
+    const param = `messages[${i}]`;
+    expectType(raw, "object", param);
+    const message = raw as Record<string, unknown>;
+    const content = message.content ?? "";
+    if (typeof content !== "string") throw new InvalidRequestError(`\`${param}.content\` must be a string`, `${param}.content`, "invalid_type");
+    const images = Array.isArray(message.images) ? message.images : [];
+    if (images.length && message.role !== "user" && message.role !== "tool") {
+      throw new InvalidRequestError(`\`${param}.images\`: images are read on user messages only`, `${param}.images`, "invalid_value");
+    }
+    switch (message.role) {
+      case "system":
+      case "developer":
+        instructions.push(content);
+        break;
+      case "user":
+        input.push(userMessage([textPart(content), ...images.map((image, j) => imagePart(imageDataUrl(image, `${param}.images[${j}]`)))]));
+        break;
+      case "assistant": {
+        input.push(...assistantMessage(content));
+        const calls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
+        calls.forEach((rawCall, j) => {
+          const callParam = `${param}.tool_calls[${j}]`;
+          expectType(rawCall, "object", callParam);
+          const call = rawCall as Record<string, unknown>;
+          // Ollama's calls carry no id: the results find theirs by name
+          const id = typeof call.id === "string" && call.id ? call.id : `call_${callCount++}`;
+          const item = functionCall(id, call.function, `${callParam}.function`);
+          pending.push({ id, name: String(item.name) });
+          input.push(item);
+        });
+        break;
+      }
+      case "tool": {
+        const name = message.tool_name ?? message.name;
+        const at = pending.findIndex((p) => p.name === name);
+        const call = at >= 0 ? pending.splice(at, 1)[0] : pending.shift();
+        if (!call) throw new InvalidRequestError("A `tool` message must follow an assistant message with `tool_calls`", param, "invalid_value");
+        input.push(functionCallOutput(call.id, content));
+        break;
+      }
+      default:
+        throw new InvalidRequestError(`\`${param}.role\` must be one of system, user, assistant, tool; got ${JSON.stringify(message.role)}`, `${param}.role`, "invalid_value");
+    }
+  });
+  return { instructions, input };
+}
+
+/** `POST /api/generate`: one turn, `system` as the instructions and `prompt` with its `images` as the user message. */
 export function ollamaGenerateToResponses(body: unknown, ctx: TranslateContext): OllamaTranslation {
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new InvalidRequestError("The request body must be a JSON object");
-  const req = body as Record<string, unknown>;
+  const req = objectBody(body);
   if (req.suffix !== undefined && req.suffix !== null && req.suffix !== "") {
     throw new InvalidRequestError("`suffix` (fill-in-the-middle) is not supported by the Codex backend", "suffix", "unsupported_parameter");
   }
   if (req.prompt !== undefined && typeof req.prompt !== "string") throw new InvalidRequestError("`prompt` must be a string", "prompt", "invalid_type");
   if (req.system !== undefined && req.system !== null && typeof req.system !== "string") throw new InvalidRequestError("`system` must be a string", "system", "invalid_type");
   const images = Array.isArray(req.images) ? req.images : [];
-  const user = images.length
-    ? [{ type: "text", text: req.prompt ?? "" }, ...images.map((img, j) => ({ type: "image_url", image_url: { url: imageDataUrl(img, `images[${j}]`) } }))]
-    : String(req.prompt ?? "");
-  const messages = [...(typeof req.system === "string" && req.system ? [{ role: "system", content: req.system }] : []), { role: "user", content: user }];
-  const chat = chatToResponses({ ...common(req), messages }, ctx);
-  return { ...chat, stream: req.stream !== false, model: String(req.model ?? chat.request.model) };
+  return translate(
+    req,
+    () => ({
+      instructions: typeof req.system === "string" && req.system ? [req.system] : [],
+      input: [userMessage([textPart(String(req.prompt ?? "")), ...images.map((image, j) => imagePart(imageDataUrl(image, `images[${j}]`)))])],
+    }),
+    ctx,
+  );
 }

@@ -1,6 +1,6 @@
 import { InvalidRequestError, expectType } from "../errors.js";
 import type { InputItem } from "../responses/types.js";
-import { stripThinkBlocks } from "../reasoning.js";
+import { assistantMessage, functionCall, functionCallOutput, imagePart, textPart, userMessage } from "../responses/input.js";
 
 /**
  * Chat messages → the Responses conversation: system and developer messages become instructions, each other
@@ -22,7 +22,7 @@ export function chatMessagesToInput(messages: unknown[]): { instructions: string
         instructions.push(textOf(msg.content, `${param}.content`));
         break;
       case "user":
-        input.push({ type: "message", role: "user", content: userContent(msg.content, `${param}.content`) });
+        input.push(userMessage(userContent(msg.content, `${param}.content`)));
         break;
       case "assistant":
         input.push(...assistantItems(msg, param, legacyCalls, customCalls));
@@ -39,7 +39,7 @@ export function chatMessagesToInput(messages: unknown[]): { instructions: string
         // legacy function result: pair it with the latest call of that name
         const call = [...legacyCalls].reverse().find((c) => c.name === msg.name) ?? legacyCalls.at(-1);
         if (!call) throw new InvalidRequestError("A `function` message must follow an assistant `function_call`", `${param}`, "invalid_value");
-        input.push({ type: "function_call_output", call_id: call.id, output: toolOutput(msg.content, `${param}.content`) });
+        input.push(functionCallOutput(call.id, toolOutput(msg.content, `${param}.content`)));
         break;
       }
       default:
@@ -74,21 +74,21 @@ function textOf(content: unknown, param: string): string {
 }
 
 function userContent(content: unknown, param: string): Record<string, unknown>[] {
-  if (typeof content === "string") return [{ type: "input_text", text: content }];
+  if (typeof content === "string") return [textPart(content)];
   if (!Array.isArray(content)) throw new InvalidRequestError(`\`${param}\` must be a string or an array of content parts`, param, "invalid_type");
   return content.map((part, i) => contentPart(part, `${param}[${i}]`));
 }
 
 /** A user content part → a Responses input part (text, image, file). */
 function contentPart(part: unknown, param: string): Record<string, unknown> {
-  if (typeof part === "string") return { type: "input_text", text: part };
+  if (typeof part === "string") return textPart(part);
   expectType(part, "object", param);
   const p = part as Record<string, unknown>;
   switch (p.type) {
     case "text":
     case "input_text":
       if (typeof p.text !== "string") throw new InvalidRequestError(`\`${param}.text\` must be a string`, `${param}.text`, "invalid_type");
-      return { type: "input_text", text: p.text };
+      return textPart(p.text);
     case "image_url":
     case "input_image": {
       const image = p.image_url;
@@ -97,7 +97,7 @@ function contentPart(part: unknown, param: string): Record<string, unknown> {
       if (typeof url !== "string" || !/^(https?:|data:image\/)/.test(url)) {
         throw new InvalidRequestError(`\`${param}.image_url.url\` must be an http(s) URL or a data:image/… URL`, `${param}.image_url.url`, "invalid_value");
       }
-      return { type: "input_image", image_url: url, detail: ["low", "high", "auto"].includes(detail as string) ? detail : "auto" };
+      return imagePart(url, detail);
     }
     case "file": {
       const file = (p.file ?? {}) as Record<string, unknown>;
@@ -112,10 +112,7 @@ function contentPart(part: unknown, param: string): Record<string, unknown> {
 }
 
 function assistantItems(msg: Record<string, unknown>, param: string, legacyCalls: { id: string; name: string }[], customCalls: Set<string>): InputItem[] {
-  const items: InputItem[] = [];
-  // reasoning the proxy streamed as <think> comes back in the history: it is not the answer, so drop it
-  const text = stripThinkBlocks(textOf(msg.content, `${param}.content`));
-  if (text) items.push({ type: "message", role: "assistant", content: [{ type: "output_text", text }] });
+  const items = assistantMessage(textOf(msg.content, `${param}.content`));
   if (msg.tool_calls !== undefined && msg.tool_calls !== null) {
     expectType(msg.tool_calls, "array", `${param}.tool_calls`);
     (msg.tool_calls as unknown[]).forEach((raw, j) => {
@@ -132,10 +129,7 @@ function assistantItems(msg: Record<string, unknown>, param: string, legacyCalls
         items.push({ type: "custom_tool_call", call_id: call.id, name: custom.name, input: custom.input });
         return;
       }
-      const fn = (call.function ?? {}) as Record<string, unknown>;
-      if (typeof fn.name !== "string" || !fn.name) throw new InvalidRequestError(`\`${p}.function.name\` is required`, `${p}.function.name`, "missing_required_parameter");
-      const args = typeof fn.arguments === "string" ? fn.arguments : JSON.stringify(fn.arguments ?? {});
-      items.push({ type: "function_call", call_id: call.id, name: fn.name, arguments: args });
+      items.push(functionCall(call.id, call.function, `${p}.function`));
     });
   }
   const legacy = msg.function_call as Record<string, unknown> | undefined;

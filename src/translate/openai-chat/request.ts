@@ -1,6 +1,6 @@
 import { InvalidRequestError, expectType } from "../errors.js";
 import { buildResponsesRequest, type TranslateContext } from "../responses/build.js";
-import type { ResponsesRequest } from "../responses/types.js";
+import type { InputItem, ResponsesRequest } from "../responses/types.js";
 import type { ReasoningFormat } from "../reasoning-settings.js";
 import { pickReasoningFormat } from "../reasoning.js";
 import { chatMessagesToInput } from "./messages.js";
@@ -24,6 +24,20 @@ export function chatToResponses(body: unknown, ctx: TranslateContext, formatOver
   expectType(req.messages, "array", "messages");
   const messages = req.messages as unknown[];
   if (messages.length === 0) throw new InvalidRequestError("`messages` must not be empty", "messages", "invalid_value");
+  return chatRequest(req, () => chatMessagesToInput(messages), ctx, formatOverride);
+}
+
+/**
+ * A Chat Completions request's options (model, tools, effort, format, stream, …) around a conversation in the
+ * Responses shape: legacy completions send their prompt through here as one user message. The conversation is
+ * built after the request-wide fields are checked, so a bad `stream` or `n` is the error named first.
+ */
+export function chatRequest(
+  req: Record<string, unknown>,
+  conversation: () => { instructions: string[]; input: InputItem[] },
+  ctx: TranslateContext,
+  formatOverride?: string,
+): ChatTranslation {
   if (req.stream !== undefined && req.stream !== null) expectType(req.stream, "boolean", "stream");
   if (req.n !== undefined && req.n !== null && req.n !== 1) {
     throw new InvalidRequestError("Only one choice per request is supported (`n` must be 1)", "n", "unsupported_value");
@@ -32,8 +46,8 @@ export function chatToResponses(body: unknown, ctx: TranslateContext, formatOver
   // `<think>…</think>{json}` does not parse: a JSON answer shows its reasoning beside the content, never in it
   const asked = pickReasoningFormat(req.reasoning_format ?? formatOverride, ctx.defaults.format);
   const reasoningFormat = textFormat && asked === "think-tags" ? "reasoning_content" : asked;
+  const { instructions, input } = conversation();
 
-  const { instructions, input } = chatMessagesToInput(messages);
 
   const reasoningObj = req.reasoning && typeof req.reasoning === "object" ? (req.reasoning as Record<string, unknown>) : undefined;
   // the backend runs the search itself: it never reaches the client as a tool call to answer

@@ -1,6 +1,7 @@
 import { InvalidRequestError, expectType } from "../errors.js";
 import type { TranslateContext } from "../responses/build.js";
-import { chatToResponses, type ChatTranslation } from "../openai-chat/request.js";
+import { chatRequest, type ChatTranslation } from "../openai-chat/request.js";
+import { textPart, userMessage } from "../responses/input.js";
 import type { ChatChunk, FinishReason } from "../openai-chat/stream.js";
 import type { ChatCompletion } from "../openai-chat/aggregate.js";
 import type { ChatUsage } from "../usage.js";
@@ -16,7 +17,7 @@ export interface CompletionChunk {
 
 /**
  * A legacy Completions request is a one-message chat: the prompt becomes the user message, and the answer
- * comes back as `text`. Everything else (model, effort, usage, errors) is the chat path's.
+ * comes back as `text`. The options (model, effort, usage, errors) are the chat path's.
  */
 export function completionsToResponses(body: unknown, ctx: TranslateContext): ChatTranslation & { echo?: string } {
   if (!body || typeof body !== "object" || Array.isArray(body)) throw new InvalidRequestError("The request body must be a JSON object");
@@ -38,8 +39,8 @@ export function completionsToResponses(body: unknown, ctx: TranslateContext): Ch
   if (req.best_of !== undefined && req.best_of !== null && req.best_of !== 1) {
     throw new InvalidRequestError("`best_of` must be 1", "best_of", "unsupported_value");
   }
-  const messages = [{ role: "user", content: prompt }];
-  const chat = chatToResponses({ ...req, messages, prompt: undefined, reasoning_format: "none" }, ctx);
+  // legacy completions show no reasoning: a `reasoning_format` the client sent has no meaning here
+  const chat = chatRequest({ ...req, reasoning_format: "none" }, () => ({ instructions: [], input: [userMessage([textPart(prompt)])] }), ctx);
   return { ...chat, echo: req.echo === true ? prompt : undefined };
 }
 
