@@ -264,6 +264,18 @@ describe("logout with several accounts", () => {
     expect(none.stderr).toContain("Not signed in");
   });
 
+  it("in a terminal, logout --all asks once, naming every account", async () => {
+    const { configDir, login, env } = setup();
+    await login(ada);
+    await login(bob);
+    const run = startInPty(["logout", "--all"], env);
+    await run.waitFor(/Sign out bob@example\.com, ada@example\.com and delete their tokens[^?]*\?\s*\(\s*y\/N\)/); // the terminal may wrap the line
+    run.type("y\r");
+    await run.waitFor(/Signed out bob@example\.com, ada@example\.com/);
+    expect(await run.exited).toBe(0);
+    expect(readdirSync(join(configDir, "accounts"))).toEqual([]);
+  });
+
   it("an unknown account is an error that lists the signed-in ones, and removes nothing", async () => {
     const { login, cli, status } = setup();
     await login(ada);
