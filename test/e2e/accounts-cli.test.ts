@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { FakeAccount } from "../fake-backend/issuer.js";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { accountDir, codexAuthFile, IDENTITIES } from "../helpers/accounts.js";
-import { cliEnv, runCli, startCli, tempDir } from "../helpers/cli.js";
+import { accountsCli, emails } from "../helpers/accounts-cli.js";
+import { runCli, startCli, tempDir } from "../helpers/cli.js";
 import { startInPty } from "../helpers/pty.js";
 
 // Several ChatGPT accounts through the built CLI: login adds, switch picks, status lists, logout removes.
@@ -20,28 +20,7 @@ afterEach(() => {
 
 const { ada, bob, cy } = IDENTITIES;
 
-function setup() {
-  const configDir = join(tempDir(), "config");
-  const env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_UPSTREAM_URL: fake.upstreamUrl, CODEX_PROXY_CONFIG_DIR: configDir, HOME: tempDir(), CODEX_PROXY_PORT: "0" });
-  const cli = (...args: string[]) => runCli(args, env);
-  /** `login --import` of fresh tokens for this identity; returns the tokens */
-  const login = async (identity: FakeAccount, accessTtl = 3600) => {
-    const tokens = fake.issuer.issueTokens(accessTtl, identity);
-    const out = await cli("login", "--import", codexAuthFile(tempDir(), tokens));
-    expect(out.code, out.stderr).toBe(0);
-    return { ...out, tokens };
-  };
-  const status = async () => JSON.parse((await cli("status", "--json")).stdout) as StatusJson;
-  return { configDir, env, cli, login, status };
-}
-
-interface StatusJson {
-  email: string;
-  accountId: string;
-  accounts: { email: string; accountId: string; plan: string; preferred: boolean; accessTokenExpiresAt: string | null; usage: unknown; limitedUntil: string | null; needsLogin: boolean }[];
-}
-
-const emails = (status: StatusJson) => status.accounts.map((a) => `${a.email}${a.preferred ? " *" : ""}`);
+const setup = () => accountsCli(fake);
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 describe("login adds accounts", () => {
@@ -145,25 +124,6 @@ describe("status with several accounts", () => {
     expect(byEmail[cy.email]!.usage).toMatchObject({ primary: { usedPercent: 55 }, secondary: { usedPercent: 21 } });
     expect(byEmail[cy.email]).toMatchObject({ limitedUntil: null, needsLogin: false });
     expect(byEmail[ada.email]).toMatchObject({ needsLogin: true, usage: null });
-  });
-});
-
-describe("an account whose file is corrupt", () => {
-  it("is listed with its problem (exit 1) while the others work; its next login replaces it and keeps the bad file aside", async () => {
-    const { configDir, login, cli, status } = setup();
-    await login(ada);
-    await login(bob);
-    const file = join(accountDir(configDir, ada), "auth.json");
-    writeFileSync(file, "{ not json");
-    const out = await cli("status");
-    expect(out.code).toBe(1);
-    expect(out.stderr).toContain(`The token store ${file} is corrupt (not valid JSON)`);
-    expect(out.stdout).toContain("★ bob@example.com (preferred)");
-    expect((await cli("models")).code).toBe(0);
-    const again = await login(ada);
-    expect(again.stdout).toContain("Signed in as ada@example.com (ChatGPT Plus) — added; 2 accounts, this one preferred");
-    expect(again.stderr).toContain("The old token store was corrupt; it was kept as");
-    expect(emails(await status())).toEqual(["ada@example.com *", "bob@example.com"]);
   });
 });
 
@@ -283,58 +243,5 @@ describe("logout with several accounts", () => {
     expect(out.code).toBe(1);
     expect(out.stderr).toContain('No signed-in account is "bob@example.com"; the accounts are ada@example.com.');
     expect(emails(await status())).toEqual(["ada@example.com *"]);
-  });
-});
-
-describe("models and doctor with several accounts", () => {
-  it("models shows the union and marks the models only some accounts' plans offer", async () => {
-    const { login, cli } = setup();
-    await login(ada);
-    await login(bob);
-    fake.codex.accounts[ada.email] = { models: ["gpt-5.5", "gpt-5.4-mini"] };
-    const text = await cli("models", "--refresh");
-    expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/model\s+context\s+reasoning efforts\s+default\s+tiers\s+accounts\n/);
-    expect(text.stdout).toMatch(/gpt-5\.6-sol\s+372k\s+.*fast\s+only bob@example\.com\n/);
-    expect(text.stdout).toMatch(/gpt-5\.5\s+272k\s+.*fast\s+all\n/);
-    const json = JSON.parse((await cli("models", "--json")).stdout) as { models: { id: string; accounts: string[] }[] };
-    expect(Object.fromEntries(json.models.map((m) => [m.id, m.accounts]))).toEqual({
-      "gpt-5.5": ["bob@example.com", "ada@example.com"],
-      "gpt-5.6-sol": ["bob@example.com"],
-      "gpt-5.4-mini": ["bob@example.com", "ada@example.com"],
-    });
-  });
-
-  it("the same plans: no marks", async () => {
-    const { login, cli } = setup();
-    await login(ada);
-    await login(cy);
-    const text = await cli("models");
-    expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).not.toContain("accounts");
-    expect(text.stdout).not.toContain("only");
-  });
-
-  it("doctor checks every account: its file, tokens, refresh and backend, one line each", async () => {
-    const { login, env } = setup();
-    const { tokens } = await login(ada);
-    await login(bob);
-    fake.issuer.setRefreshState(tokens.refresh_token, "invalidated");
-    const before = { ...fake.issuer.refreshCounts };
-    const out = await runCli(["doctor"], env);
-    expect(out.code).toBe(1);
-    for (const who of ["ada@example.com", "bob@example.com"]) {
-      for (const name of ["Token file", "Tokens", "Access token", "Token refresh", "Codex backend"]) expect(out.stdout.split(`${name} (${who}):`).length, `${name} of ${who}`).toBe(2);
-    }
-    expect(out.stdout).toMatch(/✔ Tokens \(bob@example\.com\): preferred; signed in as bob@example\.com \(ChatGPT Pro, account acc-b\)/);
-    expect(out.stdout).toMatch(/✔ Tokens \(ada@example\.com\): signed in as ada@example\.com \(ChatGPT Plus, account acc-a\)/);
-    expect(out.stdout).toMatch(/✖ Token refresh \(ada@example\.com\): .*Sign in again/);
-    expect(out.stdout).toContain("✔ Token refresh (bob@example.com): the issuer issued a new access token");
-    expect(out.stdout).toMatch(/✔ Codex backend \(bob@example\.com\): .* answers \(3 models\)/);
-    expect(fake.issuer.refreshCounts[bob.email]! - (before[bob.email] ?? 0)).toBe(1);
-    expect(out.stdout).toContain("1 problem found");
-    // and status knows: ada needs a new login
-    const status = JSON.parse((await runCli(["status", "--json"], env)).stdout) as StatusJson;
-    expect(status.accounts.find((a) => a.email === ada.email)).toMatchObject({ needsLogin: true });
   });
 });

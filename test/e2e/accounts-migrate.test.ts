@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { accountDir, codexAuthFile, IDENTITIES } from "../helpers/accounts.js";
-import { cliEnv, runCli, tempDir } from "../helpers/cli.js";
+import { accountsCli, emails } from "../helpers/accounts-cli.js";
+import { runCli, tempDir } from "../helpers/cli.js";
 
 // A store from the single-account versions (`<configDir>/auth.json`) is read as one account and moved into accounts/.
 
@@ -16,15 +17,7 @@ afterAll(() => fake.close());
 const { ada, bob } = IDENTITIES;
 const mode = (path: string) => statSync(path).mode & 0o777;
 
-function setup() {
-  const configDir = join(tempDir(), "config");
-  const env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_UPSTREAM_URL: fake.upstreamUrl, CODEX_PROXY_CONFIG_DIR: configDir });
-  const cli = (...args: string[]) => runCli(args, env);
-  const status = async () => JSON.parse((await cli("status", "--json")).stdout) as { email: string; accountId: string; accounts: { email: string; preferred: boolean; usage: unknown }[] };
-  return { configDir, env, cli, status };
-}
-
-const emails = (status: { accounts: { email: string; preferred: boolean }[] }) => status.accounts.map((a) => `${a.email}${a.preferred ? " *" : ""}`);
+const setup = () => accountsCli(fake);
 
 describe("an old single-account store", () => {
   /** `<configDir>/auth.json` (with usage figures and a model list) as versions before several accounts wrote it */
