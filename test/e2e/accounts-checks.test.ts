@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
 import { accountDir, IDENTITIES } from "../helpers/accounts.js";
@@ -50,7 +50,7 @@ describe("models and doctor with several accounts", () => {
   });
 
   it("doctor checks every account: its file, tokens, refresh and backend, one line each", async () => {
-    const { login, env } = setup();
+    const { configDir, login, env } = setup();
     const { tokens } = await login(ada);
     await login(bob);
     fake.issuer.setRefreshState(tokens.refresh_token, "invalidated");
@@ -67,6 +67,11 @@ describe("models and doctor with several accounts", () => {
     expect(out.stdout).toMatch(/✔ Codex backend \(bob@example\.com\): .* answers \(3 models\)/);
     expect(fake.issuer.refreshCounts[bob.email]! - (before[bob.email] ?? 0)).toBe(1);
     expect(out.stdout).toContain("1 problem found");
+    // no token of either account is printed, the refreshed ones included
+    for (const who of [ada, bob]) {
+      const { tokens: saved } = JSON.parse(readFileSync(join(accountDir(configDir, who), "auth.json"), "utf8")) as { tokens: Record<string, string> };
+      for (const key of ["id_token", "access_token", "refresh_token"]) expect(out.stdout + out.stderr).not.toContain(saved[key]!.slice(-24));
+    }
     // and status knows: ada needs a new login
     const status = JSON.parse((await runCli(["status", "--json"], env)).stdout) as StatusJson;
     expect(status.accounts.find((a) => a.email === ada.email)).toMatchObject({ needsLogin: true });
