@@ -26,6 +26,7 @@ describe("an old single-account store", () => {
     const auth = { tokens: { ...tokens, account_id: ada.accountId }, last_refresh: new Date(Date.now() - 60_000).toISOString(), method: "browser" };
     writeFileSync(join(configDir, "auth.json"), JSON.stringify(auth), { mode: 0o600 });
     writeFileSync(join(configDir, "usage.json"), JSON.stringify({ primary: { usedPercent: 64, windowMinutes: 300 }, observedAt: Date.now() }), { mode: 0o600 });
+    writeFileSync(join(configDir, "models-cache.json"), JSON.stringify({ fetchedAt: 1, models: [] }), { mode: 0o600 });
     return auth;
   }
 
@@ -37,8 +38,10 @@ describe("an old single-account store", () => {
     expect(json).toMatchObject({ email: "ada@example.com", accountId: "acc-a" });
     expect(emails(json)).toEqual(["ada@example.com *"]);
     expect(json.accounts[0]!.usage).toMatchObject({ primary: { usedPercent: 64 } });
-    expect(existsSync(join(configDir, "auth.json"))).toBe(false);
-    expect(existsSync(join(configDir, "usage.json"))).toBe(false);
+    for (const name of ["auth.json", "usage.json", "models-cache.json"]) {
+      expect(existsSync(join(configDir, name)), name).toBe(false);
+      expect(existsSync(join(accountDir(configDir, ada), name)), name).toBe(true);
+    }
     const moved = JSON.parse(readFileSync(join(accountDir(configDir, ada), "auth.json"), "utf8"));
     expect(moved.tokens.refresh_token).toBe(tokens.refresh_token);
     expect(mode(join(accountDir(configDir, ada), "auth.json"))).toBe(0o600);
