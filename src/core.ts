@@ -78,7 +78,8 @@ export function createCore(config: Config, { logger = createLogger() }: CoreOpti
       const known = accounts.get(record.key);
       if (known) return known;
       const tokens = core.tokenManager(record);
-      const usage = new UsageStore(join(record.dir, "usage.json"), logger);
+      // with several accounts, a warning names whose limit it is
+      const usage = new UsageStore(join(record.dir, "usage.json"), logger, (): string | undefined => (accounts.size > 1 ? (record.email ?? record.key) : undefined));
       const upstream = new UpstreamClient({
         idleTimeoutMs: config.idleTimeoutMs,
         clientVersion: config.clientVersion,

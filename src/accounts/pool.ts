@@ -79,7 +79,8 @@ export class AccountPool {
 
   async createResponse(body: Record<string, unknown>, options: PoolResponseOptions = {}): Promise<PooledStream> {
     const accounts = this.#usable();
-    if (!accounts.length) throw unauthorized(new NotSignedInError());
+    // an account whose file is corrupt says so (and how to fix it) rather than "not signed in"
+    if (!accounts.length) throw unauthorized(this.#accounts.find((a) => a.record.problem)?.record.problem ?? new NotSignedInError());
     const model = typeof body.model === "string" ? body.model : "";
     if (options.account !== undefined) {
       const pinned = this.#find(accounts, options.account);

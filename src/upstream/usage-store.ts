@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "../_utils/atomic-write.js";
 import type { Logger } from "../_utils/logger.js";
+import { formatLocalTime, formatRelative } from "../_utils/format.js";
 import type { RateLimitSnapshot } from "./rate-limits.js";
 
 /** The last Codex usage-limit headers seen, kept in memory and in `usage.json` for `codex-proxy status`. */
@@ -12,6 +13,8 @@ export class UsageStore {
   constructor(
     readonly path: string,
     private readonly logger?: Logger,
+    /** whose usage this is, in its warnings (with several accounts) */
+    readonly owner?: () => string | undefined,
   ) {}
 
   /** The last snapshot written by any process. */
@@ -52,8 +55,9 @@ export class UsageStore {
       const key = `${name}:${window.resetsAt ?? ""}`;
       if (window.usedPercent >= 90 && !this.#warned.has(key)) {
         this.#warned.add(key);
-        const resets = window.resetsAt ? `; resets ${new Date(window.resetsAt).toLocaleString()}` : "";
-        this.logger?.warn(`Codex ${name} usage limit at ${Math.round(window.usedPercent)}%${resets}`);
+        const resets = window.resetsAt ? `; resets ${formatLocalTime(window.resetsAt)} (${formatRelative(window.resetsAt)})` : "";
+        const owner = this.owner?.();
+        this.logger?.warn(`${owner ? `${owner}: ` : ""}Codex ${name} usage limit at ${Math.round(window.usedPercent)}%${resets}`);
       }
     }
   }

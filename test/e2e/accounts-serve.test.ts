@@ -1,12 +1,13 @@
 // Several ChatGPT accounts behind one `serve`: which account serves each request, read from the fake backend
 // (each call records the identity whose token made it).
+import { writeFileSync } from "node:fs";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FakeBackend, startFakeBackend } from "../fake-backend/index.js";
 import { FakeBackendProcess } from "../fake-backend/process.js";
 import type { FakeAccount, IssuedTokens } from "../fake-backend/issuer.js";
-import { IDENTITIES, codexAuthFile } from "../helpers/accounts.js";
+import { IDENTITIES, accountFile, codexAuthFile } from "../helpers/accounts.js";
 import { cliEnv, runCli, tempDir } from "../helpers/cli.js";
 import { startServe, type ServeHandle } from "../helpers/serve.js";
 import { waitFor } from "../helpers/wait.js";
@@ -212,6 +213,18 @@ describe("several accounts in one serve", () => {
     expect(response.headers.get("x-codex-proxy-account")).toBe(IDENTITIES.bob.accountId);
     const { response: mini } = await client.chat.completions.create({ model: "gpt-5.4-mini", messages: [{ role: "user", content: "hi" }] }).withResponse();
     expect(mini.headers.get("x-codex-proxy-account")).toBe(IDENTITIES.ada.accountId);
+  });
+
+  it("with its only account's file corrupt, a request is a 401 naming the file and the fix", async () => {
+    const { configDir } = await signIn(fake, ["ada"]);
+    const file = accountFile(configDir);
+    writeFileSync(file, "{ not json");
+    serve = await startServe(fake, [], { configDir });
+    const res = await chat(serve, "corrupt");
+    expect(res.status).toBe(401);
+    const message = ((await res.json()) as { error: { message: string } }).error.message;
+    expect(message).toContain(`The token store ${file} is corrupt`);
+    expect(message).toContain("codex-proxy login");
   });
 
   it("a running serve picks up an account added or removed on disk", async () => {
