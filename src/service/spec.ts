@@ -24,11 +24,11 @@ export const SERVICE_NAME = "codex-proxy";
 
 /**
  * Node flags of the daemon. V8 sizes its heap for throughput: after waves of 64 concurrent streams the young
- * generation has grown to 32 MiB and the old one holds 20 MiB of garbage, RSS 122–147 MiB. Semi-spaces of 4 MiB
- * and an old generation grown by half (not up to 4×) keep it at 90–95 MiB for 10–15% more CPU per request
- * (bench/RESULTS.md). Only the command line sets the young generation's limit, so they live in the units.
+ * generation has grown to 32 MiB and the old one holds 8–20 MiB of garbage (12 MiB live), RSS 124–154 MiB.
+ * Semi-spaces of 2 MiB and an old generation grown by half (not up to 4×) keep it at 86–89 MiB for 5–15% more
+ * CPU per request (bench/RESULTS.md). Only the command line sets the young generation's limit.
  */
-export const NODE_FLAGS = ["--max-semi-space-size=4", "--heap-growing-percent=50"];
+export const NODE_FLAGS = ["--max-semi-space-size=2", "--heap-growing-percent=50"];
 
 const PROXY_VARS = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"];
 

@@ -38,7 +38,7 @@ describe.skipIf(unavailable)(`codex-proxy service against a real systemd --user$
     expect(existsSync(unit)).toBe(true);
     expect(await models()).toBe(200);
     // the daemon runs with its heap flags (bench/RESULTS.md), which this node accepts
-    expect(readFileSync(`/proc/${await mainPid()}/cmdline`, "utf8").split("\0")).toEqual(expect.arrayContaining(["--max-semi-space-size=4", "--heap-growing-percent=50"]));
+    expect(readFileSync(`/proc/${await mainPid()}/cmdline`, "utf8").split("\0")).toEqual(expect.arrayContaining(["--max-semi-space-size=2", "--heap-growing-percent=50"]));
     const status = await systemd.cli(["service", "status", "--show-key"], env);
     expect(status.stdout).toContain("✔ running (systemd");
     expect(status.stdout).toContain("API key: real-key");
