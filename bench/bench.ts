@@ -10,6 +10,7 @@ import { Agent, request } from "undici";
 import { ChatStreamTranslator } from "../src/translate/openai-chat/stream.js";
 import { closedLoop, encodeRequest, type Timing } from "./load.js";
 import { coldStart, firstByte, rssAfterWaves } from "./light.js";
+import { NODE_FLAGS } from "../src/service/spec.js";
 import { responseSteps } from "../test/fake-backend/events.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -198,6 +199,7 @@ for (const width of [1, 16, 256]) {
   row(...start.rss);
   const short = (url: string) => ({ ...call("proxy", "Say something short"), url: `${url}/v1/chat/completions` });
   row(...(await rssAfterWaves(BIN, env, short, 64, quick ? 3 : 5)));
+  row(...(await rssAfterWaves(BIN, env, short, 64, quick ? 3 : 5, NODE_FLAGS)));
 }
 
 // ---------- 6. the translation core alone ----------

@@ -61,9 +61,9 @@ export async function coldStart(bin: string, env: NodeJS.ProcessEnv, rounds: num
   };
 }
 
-/** A fresh proxy through `waves` rounds of `width` concurrent short streams: RSS after each wave. */
-export async function rssAfterWaves(bin: string, env: NodeJS.ProcessEnv, target: (url: string) => Target, width: number, waves: number) {
-  const p = await startTimed([bin, "serve", "--port", "0", "--quiet"], env);
+/** A fresh proxy (node run with `nodeFlags`) through `waves` rounds of `width` concurrent short streams: RSS after each wave. */
+export async function rssAfterWaves(bin: string, env: NodeJS.ProcessEnv, target: (url: string) => Target, width: number, waves: number, nodeFlags: string[] = []) {
+  const p = await startTimed([...nodeFlags, bin, "serve", "--port", "0", "--quiet"], env);
   const idle = await idleRss(p.child, () => getStatus(`${p.url}/v1/models`));
   const after: number[] = [];
   const request = encodeRequest(target(p.url));
@@ -73,7 +73,8 @@ export async function rssAfterWaves(bin: string, env: NodeJS.ProcessEnv, target:
   }
   const hwm = rssOf(p.child.pid!, "VmHWM");
   p.child.kill();
-  return [`RSS, ${waves} waves of ${width} concurrent short streams`, `idle ${idle.toFixed(0)} MB`, `after waves ${after.map((x) => x.toFixed(0)).join(", ")} MB`, `peak (VmHWM) ${hwm.toFixed(0)} MB`];
+  const how = nodeFlags.length ? `, node ${nodeFlags.join(" ")} (as the service runs it)` : "";
+  return [`RSS, ${waves} waves of ${width} concurrent short streams${how}`, `idle ${idle.toFixed(0)} MB`, `after waves ${after.map((x) => x.toFixed(0)).join(", ")} MB`, `peak (VmHWM) ${hwm.toFixed(0)} MB`];
 }
 
 /** A keep-alive node:http client: one short stream at a time, time to the first body byte. */

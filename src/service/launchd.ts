@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { ServiceSpec } from "./spec.js";
+import { NODE_FLAGS, type ServiceSpec } from "./spec.js";
 
 export const LABEL = "com.codex-proxy.serve";
 
@@ -15,7 +15,7 @@ const xml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").
  * dir. Secrets stay in the 0600 env file, which Node reads itself (`--env-file`).
  */
 export function renderLaunchdPlist(spec: ServiceSpec): string {
-  const args = [spec.nodePath, `--env-file=${spec.envFile}`, spec.cliPath, ...spec.args].map((a) => `    <string>${xml(a)}</string>`).join("\n");
+  const args = [spec.nodePath, ...NODE_FLAGS, `--env-file=${spec.envFile}`, spec.cliPath, ...spec.args].map((a) => `    <string>${xml(a)}</string>`).join("\n");
   return `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">

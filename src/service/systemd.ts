@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { SERVICE_NAME, type ServiceSpec } from "./spec.js";
+import { NODE_FLAGS, SERVICE_NAME, type ServiceSpec } from "./spec.js";
 
 export const UNIT = `${SERVICE_NAME}.service`;
 
@@ -23,7 +23,7 @@ function readmeUrl(cliPath: string): string {
 
 /** A systemd user unit: absolute paths, pinned config dir, secrets in an EnvironmentFile, restart on failure. */
 export function renderSystemdUnit(spec: ServiceSpec): string {
-  const exec = [spec.nodePath, spec.cliPath, ...spec.args].map(quote).join(" ");
+  const exec = [spec.nodePath, ...NODE_FLAGS, spec.cliPath, ...spec.args].map(quote).join(" ");
   return `[Unit]
 Description=codex-proxy: the ChatGPT plan's Codex models over OpenAI, Ollama and Anthropic APIs
 Documentation=${readmeUrl(spec.cliPath)}

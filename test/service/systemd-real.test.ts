@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
@@ -37,6 +37,8 @@ describe.skipIf(unavailable)(`codex-proxy service against a real systemd --user$
     expect(install.stdout).toContain("`codex-proxy service status --show-key` prints it");
     expect(existsSync(unit)).toBe(true);
     expect(await models()).toBe(200);
+    // the daemon runs with its heap flags (bench/RESULTS.md), which this node accepts
+    expect(readFileSync(`/proc/${await mainPid()}/cmdline`, "utf8").split("\0")).toEqual(expect.arrayContaining(["--max-semi-space-size=2", "--heap-growing-percent=50"]));
     const status = await systemd.cli(["service", "status", "--show-key"], env);
     expect(status.stdout).toContain("✔ running (systemd");
     expect(status.stdout).toContain("API key: real-key");
