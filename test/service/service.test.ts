@@ -265,6 +265,15 @@ describe("codex-proxy service on Linux", () => {
     expect(existsSync(join(home, ".config/systemd/user/codex-proxy.service"))).toBe(false);
   });
 
+  it("the service gets every serve setting it was installed with", async () => {
+    const home = tempDir();
+    const flags = ["--account-strategy", "round-robin", "--service-tier", "priority", "--web-search", "--reasoning-effort", "high"];
+    const out = await runCli(["service", "install", "--dry-run", ...flags], cliEnv({ HOME: home, CODEX_PROXY_CONFIG_DIR: join(home, "cfg") }));
+    expect(out.code, out.stderr).toBe(0);
+    const execStart = out.stdout.split("\n").find((line) => line.startsWith("ExecStart="));
+    for (const flag of flags) expect(execStart).toContain(flag);
+  });
+
   it("refuses a non-loopback host without an API key, like serve", async () => {
     const home = tempDir();
     const out = await runCli(["service", "install", "--host", "0.0.0.0", "--dry-run"], cliEnv({ HOME: home, CODEX_PROXY_CONFIG_DIR: join(home, "cfg") }));
