@@ -233,9 +233,11 @@ async function checkService(): Promise<Check> {
   }
   if (!existsSync(manager.unitPath)) return { name: "Service", status: "info", detail: "not installed (optional)", fix: "`codex-proxy service install` runs serve in the background" };
   const state = await manager.state();
-  return state.running
-    ? { name: "Service", status: "ok", detail: `running (${manager.unitPath})` }
-    : { name: "Service", status: "fail", detail: `installed but not running (${manager.unitPath})`, fix: "see `codex-proxy service logs`, then `codex-proxy service install` again" };
+  if (state.running) return { name: "Service", status: "ok", detail: `running (${manager.unitPath})` };
+  const fix = "see `codex-proxy service logs`, then `codex-proxy service install` again";
+  // a crash loop is not a stopped service: the manager keeps starting it, and each start fails
+  if (state.restarting) return { name: "Service", status: "fail", detail: `restarting: it exits with an error and ${manager.kind} starts it again (${manager.unitPath})`, fix };
+  return { name: "Service", status: "fail", detail: `installed but not running (${manager.unitPath})`, fix };
 }
 
 function checkProxyEnv(): Check {

@@ -253,6 +253,21 @@ describe("codex-proxy service on Linux", () => {
     expect(existsSync(join(configDir, "service.env"))).toBe(false);
   });
 
+  it("doctor tells a service that keeps crashing from a stopped one", async () => {
+    const home = tempDir();
+    const port = await freePort();
+    const unit = join(home, ".config/systemd/user/codex-proxy.service");
+    mkdirSync(join(home, ".config/systemd/user"), { recursive: true });
+    writeFileSync(unit, `[Service]\nExecStart=/usr/bin/node /x/codex-proxy.js serve --port ${port} --host 127.0.0.1\n`);
+    const env = cliEnv({ HOME: home, PATH: `${FAKE_BIN}:${process.env.PATH}`, FAKE_SERVICE_LOG: join(home, "calls.log"), CODEX_PROXY_CONFIG_DIR: join(home, "cfg") });
+    const service = async (extra: Record<string, string>) => {
+      const out = await runCli(["doctor", "--json", "--no-refresh", "--timeout", "5s"], { ...env, ...extra });
+      return (JSON.parse(out.stdout) as { checks: { name: string; status: string; detail: string }[] }).checks.find((c) => c.name === "Service");
+    };
+    expect(await service({ FAKE_SERVICE_CRASH: `${port} Error: boom` })).toMatchObject({ status: "fail", detail: expect.stringMatching(/^restarting: it exits with an error and systemd starts it again/) });
+    expect(await service({})).toMatchObject({ status: "fail", detail: expect.stringMatching(/^installed but not running/) });
+  });
+
   it("--dry-run prints the unit and touches nothing", async () => {
     const home = tempDir();
     const log = join(home, "calls.log");
