@@ -36,24 +36,37 @@ function serveArgs(flags: ServeFlags, port: number, host: string): string[] {
   return args;
 }
 
-function specFor(ctx: CommandContext, flags: ServeFlags): ServiceSpec {
+/** The API keys of the installed service, from its env file. */
+function installedKeys(configDir: string): string[] {
+  const { envFile } = serviceFiles(configDir);
+  if (!existsSync(envFile)) return [];
+  return (parseEnvFile(readFileSync(envFile, "utf8")).CODEX_PROXY_API_KEY ?? "").split(",").filter(Boolean);
+}
+
+function specFor(ctx: CommandContext, flags: ServeFlags): { spec: ServiceSpec; keptKeys: boolean } {
   const { config } = ctx;
-  assertSafeExposure(config, flags.insecureNoAuth);
+  // a reinstall (a new port, a new setting) must not silently open a service that required a key
+  const previous = config.apiKeys.length ? [] : installedKeys(config.configDir);
+  const apiKeys = previous.length ? previous : config.apiKeys;
+  assertSafeExposure({ host: config.host, apiKeys }, flags.insecureNoAuth);
   // the service reads its keys from CODEX_PROXY_API_KEY, a comma-separated list
-  if (config.apiKeys.some((key) => key.includes(","))) throw new CliError("An API key for the service may not contain a comma (the service reads its keys as a comma-separated list).", 2);
-  const spec = buildSpec({ configDir: config.configDir, serveArgs: serveArgs(flags, config.port, config.host), apiKeys: config.apiKeys, host: config.host, port: config.port });
+  if (apiKeys.some((key) => key.includes(","))) throw new CliError("An API key for the service may not contain a comma (the service reads its keys as a comma-separated list).", 2);
+  const spec = buildSpec({ configDir: config.configDir, serveArgs: serveArgs(flags, config.port, config.host), apiKeys, host: config.host, port: config.port });
   // settings from the shell's CODEX_PROXY_* variables would be lost: the service does not inherit them
   for (const [key, value] of Object.entries(process.env)) {
     if (key.startsWith("CODEX_PROXY_") && value && !["CODEX_PROXY_CONFIG_DIR", "CODEX_PROXY_API_KEY", "CODEX_PROXY_PORT", "CODEX_PROXY_HOST"].includes(key)) spec.env[key] = value;
   }
-  return spec;
+  return { spec, keptKeys: previous.length > 0 };
 }
+
+const KEPT_KEY = "API key: the previous install's is kept (give --api-key to change it; `codex-proxy service uninstall` first to run without one)";
 
 export async function install(flags: InstallFlags, globals: GlobalOptions): Promise<void> {
   const ctx = new CommandContext(globals, serveSettings(flags));
   const manager = serviceManager();
-  const spec = specFor(ctx, flags);
+  const { spec, keptKeys } = specFor(ctx, flags);
   const unit = manager.render(spec);
+  if (keptKeys && !ctx.ui.json) ctx.logger.info(KEPT_KEY);
   if (flags.dryRun) {
     const shown = Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, k === "CODEX_PROXY_API_KEY" ? "<redacted>" : v]));
     const commands = manager.startCommands().map((c) => `  ${c.join(" ")}`);

@@ -237,6 +237,25 @@ describe("codex-proxy service on Linux", () => {
     }
   });
 
+  it("a reinstall without --api-key keeps the key the service had, and says so", async () => {
+    const home = tempDir();
+    const { configDir } = signedInConfigDir(fake);
+    const env = cliEnv({ HOME: home, PATH: `${FAKE_BIN}:${process.env.PATH}`, FAKE_SERVICE_LOG: join(home, "calls.log"), CODEX_PROXY_CONFIG_DIR: configDir, CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_UPSTREAM_URL: fake.upstreamUrl });
+    const first = await runCli(["service", "install", "--port", String(await freePort()), "--api-key", "keep-me"], env);
+    expect(first.code, first.stderr).toBe(0);
+    try {
+      const port = await freePort();
+      const again = await runCli(["service", "install", "--port", String(port)], env);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout + again.stderr).toContain("API key: the previous install's is kept");
+      expect(again.stdout + again.stderr).not.toContain("keep-me");
+      expect(await fetch(`http://127.0.0.1:${port}/v1/models`).then((r) => r.status)).toBe(401);
+      expect(await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { authorization: "Bearer keep-me" } }).then((r) => r.status)).toBe(200);
+    } finally {
+      await runCli(["service", "uninstall"], env);
+    }
+  });
+
   it("a first install that fails to start shows the service's error and leaves nothing installed", async () => {
     const home = tempDir();
     const { configDir } = signedInConfigDir(fake);
