@@ -63,7 +63,16 @@ export function createCore(config: Config, { logger = createLogger() }: CoreOpti
       return (oauth ??= new OAuthClient(config.authUrl, core.dispatcher));
     },
     get pool() {
-      return (pool ??= new AccountPool({ store: core.accounts, account: (record) => core.account(record), strategy: config.accountStrategy, logger }));
+      return (pool ??= new AccountPool({
+        store: core.accounts,
+        account: (record) => core.account(record),
+        forget: (account) => {
+          account.usage.discard();
+          accounts.delete(account.key);
+        },
+        strategy: config.accountStrategy,
+        logger,
+      }));
     },
     get upstream() {
       return core.pool;

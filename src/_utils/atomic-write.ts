@@ -13,6 +13,8 @@ export interface WriteOptions {
    * cache skips it (an fsync blocks the event loop, for milliseconds on a busy disk) @default true
    */
   durable?: boolean;
+  /** create the directory when it is missing; a cache inside a removed account's directory must not bring it back @default true */
+  createDir?: boolean;
 }
 
 /**
@@ -21,8 +23,8 @@ export interface WriteOptions {
  * written whole (a full disk throws instead of leaving a short file). On any failure the temp file is removed
  * and `path` is left as it was.
  */
-export function writeFileAtomic(path: string, data: string, { mode = 0o600, durable = true }: WriteOptions = {}): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+export function writeFileAtomic(path: string, data: string, { mode = 0o600, durable = true, createDir = true }: WriteOptions = {}): void {
+  if (createDir) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${tempPrefix(path)}${randomBytes(8).toString("hex")}`;
   const fd = openSync(tmp, "wx", mode);
   try {

@@ -31,6 +31,9 @@ export class Account implements AccountParts {
   /** a dead login, until its store file changes (a new `login`) */
   #needsLogin?: { error: Error; mtime?: number };
   readonly #unsupported = new Map<string, number>();
+  #unavailableUntil = 0;
+  /** `limited.json` as read at the first look: a limit another process (or an earlier serve) met */
+  #savedLimit?: number;
   /** `usage.json` as read at the first look (null: there was none) */
   #saved?: RateLimitSnapshot | null;
 
@@ -55,7 +58,8 @@ export class Account implements AccountParts {
 
   /** Until when (epoch ms) the plan's usage limit stops this account: a 429 it met, or a window the backend reports full. */
   limitedUntil(now = Date.now()): number | undefined {
-    const until = Math.max(this.#limitedUntil, fullUntil(this.usageSnapshot(), now) ?? 0);
+    if (this.#savedLimit === undefined) this.#savedLimit = this.#readMarker<{ until?: number }>("limited.json")?.until ?? 0;
+    const until = Math.max(this.#limitedUntil, this.#savedLimit, fullUntil(this.usageSnapshot(), now) ?? 0);
     return until > now ? until : undefined;
   }
 
@@ -66,11 +70,24 @@ export class Account implements AccountParts {
     return this.#saved ?? undefined;
   }
 
-  /** Returns whether this is news (the account was not known to be limited). */
+  /**
+   * Set the account aside until the reset the backend gave; saved beside its tokens, so that `status` and a
+   * restarted serve know it too. Returns whether this is news (the account was not known to be limited).
+   */
   markLimited(error: UpstreamError, now = Date.now()): boolean {
     const news = this.#limitedUntil <= now;
     this.#limitedUntil = Math.max(this.#limitedUntil, error.extra.resetsAt ?? now + UNKNOWN_RESET_MS);
+    if (news) this.#writeMarker("limited.json", { until: this.#limitedUntil, reason: error.message });
     return news;
+  }
+
+  /** Set the account aside for a while without a limit (its token could not be refreshed: the issuer is failing). */
+  markUnavailable(now = Date.now()): void {
+    this.#unavailableUntil = now + UNKNOWN_RESET_MS;
+  }
+
+  unavailable(now = Date.now()): boolean {
+    return this.#unavailableUntil > now;
   }
 
   /** The reason this account must be signed in again, while its login on disk is the one that failed. */
@@ -84,29 +101,33 @@ export class Account implements AccountParts {
     const mtime = this.record.store.mtimeMs();
     if (this.#needsLogin?.mtime === mtime) return false;
     this.#needsLogin = { error, mtime };
-    try {
-      // so that `status` in another process can say so too
-      writeFileAtomic(this.#markerPath, JSON.stringify({ reason: error.message, storeMtimeMs: mtime }), { durable: false });
-    } catch {
-      // only a hint for status
-    }
+    this.#writeMarker("needs-login.json", { reason: error.message, storeMtimeMs: mtime }); // `status` in another process says so too
     return true;
+  }
+
+  /** A hint for other processes, in the account's directory (never recreated: the account may have been removed). */
+  #writeMarker(name: string, data: unknown): void {
+    try {
+      writeFileAtomic(join(this.record.dir, name), JSON.stringify(data), { durable: false, createDir: false });
+    } catch {
+      // only a hint
+    }
+  }
+
+  #readMarker<T>(name: string): T | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.record.dir, name), "utf8")) as T;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Why this account needs a new login, as this process or another one (serve) found out; undefined while its login works. */
   loginProblem(): string | undefined {
     const known = this.needsLogin();
     if (known) return known.message;
-    try {
-      const marker = JSON.parse(readFileSync(this.#markerPath, "utf8")) as { reason?: string; storeMtimeMs?: number };
-      return marker.storeMtimeMs === this.record.store.mtimeMs() ? (marker.reason ?? "sign in again") : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  get #markerPath(): string {
-    return join(this.record.dir, "needs-login.json");
+    const marker = this.#readMarker<{ reason?: string; storeMtimeMs?: number }>("needs-login.json");
+    return marker && marker.storeMtimeMs === this.record.store.mtimeMs() ? (marker.reason ?? "sign in again") : undefined;
   }
 
   lacksModel(slug: string, now = Date.now()): boolean {
@@ -114,7 +135,9 @@ export class Account implements AccountParts {
   }
 
   markLacksModel(slug: string, now = Date.now()): void {
-    this.#unsupported.set(slug, now + UNSUPPORTED_MODEL_MS);
+    // keyed by what clients send: expired entries go, so that the map cannot grow in a long-running serve
+    for (const [known, until] of this.#unsupported) if (until <= now) this.#unsupported.delete(known);
+    if (this.#unsupported.size < 1000) this.#unsupported.set(slug, now + UNSUPPORTED_MODEL_MS);
   }
 }
 

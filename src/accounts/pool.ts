@@ -1,6 +1,7 @@
 import type { Logger } from "../_utils/logger.js";
 import { formatLocalTime, formatRelative } from "../_utils/format.js";
 import { AuthError, NotSignedInError } from "../auth/errors.js";
+import { RefreshFailedError } from "../auth/token-manager.js";
 import type { ResponseStreamOptions, UpstreamStream } from "../upstream/client.js";
 import type { UpstreamEvent } from "../upstream/sse.js";
 import { UpstreamError } from "../upstream/errors.js";
@@ -28,6 +29,8 @@ export interface AccountPoolOptions {
   store: AccountStore;
   /** the account at work for a stored one (the core builds and keeps them) */
   account: (record: AccountRecord) => Account;
+  /** an account removed on disk: drop it and what it would still write */
+  forget?: (account: Account) => void;
   strategy?: AccountStrategy;
   logger?: Logger;
   now?: () => number;
@@ -68,11 +71,14 @@ export class AccountPool {
     this.#checkedAt = now;
     const fingerprint = this.#options.store.fingerprint();
     if (fingerprint === this.#fingerprint) return this.#accounts;
+    const before = this.#accounts;
     this.#accounts = this.#options.store.list().map((record) => {
       const account = this.#options.account(record);
       account.record = record; // preferred may have changed
       return account;
     });
+    // logged out elsewhere: nothing of it may be written back (its usage figures, its model list)
+    for (const gone of before) if (!this.#accounts.includes(gone)) this.#options.forget?.(gone);
     this.#fingerprint = fingerprint;
     return this.#accounts;
   }
@@ -103,7 +109,7 @@ export class AccountPool {
       const served = await this.#try(first, body, options, failures);
       if (served) return served;
     }
-    throw this.#finalError(failures, accounts.length);
+    throw this.#finalError(failures, limited, accounts.length);
   }
 
   /** The accounts whose store can be read; a corrupt store from before several accounts is the client's 401. */
@@ -131,7 +137,10 @@ export class AccountPool {
       } else if (isDeadLogin(error)) {
         if (account.markNeedsLogin(error) && this.#accounts.length > 1) logger?.warn(`${account.name} needs a new login (${error.message}); other accounts serve meanwhile.`);
       } else if (error.kind === "model_not_supported") account.markLacksModel(String(body.model));
-      else throw error; // the request's own fault, or the backend's: another account would answer the same
+      else if (error.cause instanceof RefreshFailedError && this.#accounts.length > 1) {
+        account.markUnavailable(); // its issuer is failing: the next account's token may be fine
+        logger?.warn(`${account.name}: ${error.message}; other accounts serve for a minute.`);
+      } else throw error; // the request's own fault, or the backend's: another account would answer the same
       failures.push({ account, error });
       logger?.debug(`Account ${account.name}: ${error.message}; trying the next account`);
       return undefined;
@@ -151,7 +160,7 @@ export class AccountPool {
       if (this.strategy === "round-robin") this.#turn--; // an old conversation does not take a new one's turn
       order = [sticky, ...order.filter((a) => a !== sticky)];
     }
-    const usable = (a: Account) => !a.needsLogin() && !a.lacksModel(model, now);
+    const usable = (a: Account) => !a.needsLogin() && !a.lacksModel(model, now) && !a.unavailable(now);
     return [...order.filter(usable), ...order.filter((a) => !usable(a))];
   }
 
@@ -161,24 +170,38 @@ export class AccountPool {
     if (this.#conversations.size > MAX_CONVERSATIONS) this.#conversations.delete(this.#conversations.keys().next().value!);
   }
 
+  /** The pinned account, looked up among the accounts in memory (the disk only when it names none of them: a new login). */
   #find(accounts: Account[], who: string): Account {
-    const record = this.#options.store.find(who);
+    let record: AccountRecord;
+    try {
+      record = this.#options.store.find(who, this.#accounts.map((a) => a.record));
+    } catch {
+      this.#checkedAt = 0;
+      record = this.#options.store.find(who, this.accounts().map((a) => a.record));
+      accounts = this.#accounts.filter((a) => !a.record.problem);
+    }
     const account = accounts.find((a) => a.key === record.key);
     if (!account) throw unauthorized(record.problem ?? new NotSignedInError());
     return account;
   }
 
   /** No account could serve: the usage limit with the earliest reset, else the first failure. */
-  #finalError(failures: { account: Account; error: UpstreamError }[], count: number): UpstreamError {
+  #finalError(failures: { account: Account; error: UpstreamError }[], skipped: Account[], count: number): UpstreamError {
     const limits = failures.filter((f) => f.error.kind === "usage_limit");
     if (limits.length && count > 1) {
-      const earliest = limits.map((f) => f.error).sort((a, b) => (a.extra.resetsAt ?? Infinity) - (b.extra.resetsAt ?? Infinity))[0]!;
-      const resetsAt = earliest.extra.resetsAt;
       const now = this.#now();
+      // the limited accounts: those that answered so now, and those known to be limited (not asked again)
+      const limitedNames = new Set([...limits.map((f) => f.account.name), ...skipped.map((a) => a.name)]);
+      const resets = [...limits.map((f) => f.error.extra.resetsAt), ...skipped.map((a) => a.limitedUntil(now))].filter((t): t is number => t !== undefined);
+      const resetsAt = resets.length ? Math.min(...resets) : undefined;
       const when = resetsAt ? ` The first resets at ${formatLocalTime(resetsAt)} (${formatRelative(resetsAt, now)}).` : "";
-      return new UpstreamError("usage_limit", `Every signed-in ChatGPT account (${count}) has reached its Codex usage limit.${when}`, {
-        ...earliest.extra,
-        retryAfterSec: resetsAt ? Math.max(1, Math.ceil((resetsAt - now) / 1000)) : earliest.extra.retryAfterSec,
+      const which = limitedNames.size >= count ? `Every signed-in ChatGPT account (${count}) has` : `${limitedNames.size} of the ${count} signed-in ChatGPT accounts have`;
+      const others = failures.filter((f) => f.error.kind !== "usage_limit").map((f) => `${f.account.name}: ${f.error.message}`);
+      const rest = others.length ? ` The others cannot serve either (${others.join("; ")}).` : "";
+      return new UpstreamError("usage_limit", `${which} reached the Codex usage limit.${when}${rest}`, {
+        ...limits[0]!.error.extra,
+        resetsAt,
+        retryAfterSec: resetsAt ? Math.max(1, Math.ceil((resetsAt - now) / 1000)) : limits[0]!.error.extra.retryAfterSec,
       });
     }
     const order = ["usage_limit", "model_not_supported", "unauthorized"];
@@ -195,7 +218,7 @@ export class AccountPool {
       } catch {
         accounts = []; // the requests say why; the list is the bundled one meanwhile
       }
-      const live = accounts.filter((a) => !a.needsLogin());
+      const live = accounts.filter((a) => !a.needsLogin() && !a.unavailable());
       const snapshots = await Promise.all((live.length ? live : accounts).map((a) => a.catalog.get(options)));
       return unionCatalog(snapshots);
     },

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../_utils/atomic-write.js";
 import { acquireLock } from "../auth/file-lock.js";
@@ -95,7 +95,7 @@ export class AccountStore {
       this.#migrateLegacy();
     } catch (error) {
       if (!(error instanceof StoreCorruptError)) throw error;
-      quarantined = this.legacy.quarantine();
+      quarantined = quarantine(this.legacy);
     }
     // usage figures and a model list an older logout left behind belong to no account: never show them as this one's
     if (!existsSync(this.legacy.path)) for (const name of LEGACY_CACHES) rmSync(join(this.configDir, name), { force: true });
@@ -105,7 +105,7 @@ export class AccountStore {
     try {
       added = store.read() === undefined;
     } catch {
-      quarantined = store.quarantine();
+      quarantined = quarantine(store);
     }
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     store.write(auth);
@@ -130,10 +130,16 @@ export class AccountStore {
     try {
       for (const name of readdirSafe(record.dir)) if (!name.endsWith(".lock")) removed.push(join(record.dir, name));
       record.store.delete();
+      for (const path of removed) rmSync(path, { recursive: true, force: true });
     } finally {
       release();
     }
-    rmSync(record.dir, { recursive: true, force: true });
+    // only when empty: a login of this account that came in after the lock was released stays
+    try {
+      rmdirSync(record.dir);
+    } catch {
+      // not empty (that login), or gone
+    }
     const index = this.#readIndex();
     const order = index.order.filter((k) => k !== record.key);
     this.#writeIndex({ preferred: index.preferred === record.key ? order[0] : index.preferred, order });
@@ -141,8 +147,7 @@ export class AccountStore {
   }
 
   /** The account `who` names: its email (any case), its key, or its workspace id when only one signed-in user has it. */
-  find(who: string): AccountRecord {
-    const records = this.list();
+  find(who: string, records: AccountRecord[] = this.list()): AccountRecord {
     const wanted = who.trim().toLowerCase();
     const exact = records.find((r) => r.key === who || r.email?.toLowerCase() === wanted);
     if (exact) return exact;
@@ -251,6 +256,16 @@ function moveIfThere(from: string, to: string): void {
     renameSync(from, to);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+}
+
+/** Move a corrupt store aside; undefined when another process moved or removed it meanwhile. */
+function quarantine(store: TokenStore): string | undefined {
+  try {
+    return store.quarantine();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
   }
 }
 

@@ -58,6 +58,8 @@ export class TokenStore {
     try {
       data = JSON.parse(readFileSync(this.path, "utf8")) as Partial<StoredAuth>;
     } catch (error) {
+      // removed or moved since the stat (a logout, another process moving the old store): signed out here
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw new StoreCorruptError(this.path, describeReadError(error));
     }
     const problem = schemaProblem(data);

@@ -42,7 +42,8 @@ export async function run(options: LoginOptions, globals: GlobalOptions): Promis
           : loginWithBrowser(loginCtx, { openBrowser: options.browser, allowPaste: ctx.ui.interactive });
       });
     }
-    const saved = saves.at(-1)!;
+    // a pasted redirect saves twice (then once more as "paste"): the first save says whether the account is new
+    const saved = { ...saves.at(-1)!, added: saves.some((s) => s.added) };
     const summary = describeLogin(auth, saved.account.store.path);
     const others = saved.count - 1;
     const what = saved.added

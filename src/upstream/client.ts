@@ -133,7 +133,10 @@ export class UpstreamClient {
         unauthorized.cause = error; // the login is dead, not the request: several accounts set this one aside
         throw unauthorized;
       }
-      throw new UpstreamError("bad_gateway", errorMessage(error));
+      // the issuer is unreachable or failing: this login may still be fine, but it has no token now
+      const failed = new UpstreamError("bad_gateway", errorMessage(error));
+      failed.cause = error;
+      throw failed;
     }
   }
 

@@ -95,7 +95,7 @@ export class ModelCatalog {
     if (!this.#options.cachePath) return;
     try {
       const cache = { fetchedAt: snapshot.fetchedAt, clientVersion: snapshot.clientVersion, models: snapshot.models };
-      writeFileAtomic(this.#options.cachePath, JSON.stringify(cache, null, 2), { durable: false }); // a cache: no fsync
+      writeFileAtomic(this.#options.cachePath, JSON.stringify(cache, null, 2), { durable: false, createDir: false }); // a cache: no fsync
     } catch (error) {
       this.#options.logger?.debug(`Could not cache the model list: ${errorMessage(error)}`);
     }

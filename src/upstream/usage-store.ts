@@ -37,13 +37,20 @@ export class UsageStore {
     this.#writeTimer.unref();
   }
 
+  /** Forget the figures without saving them (the account was removed). */
+  discard(): void {
+    if (this.#writeTimer) clearTimeout(this.#writeTimer);
+    this.#writeTimer = undefined;
+    this.latest = undefined;
+  }
+
   flush(): void {
     if (this.#writeTimer) clearTimeout(this.#writeTimer);
     this.#writeTimer = undefined;
     if (!this.latest) return;
     try {
       // a cache, written every second under traffic: no fsync on serve's event loop
-      writeFileAtomic(this.path, JSON.stringify(this.latest, null, 2), { durable: false });
+      writeFileAtomic(this.path, JSON.stringify(this.latest, null, 2), { durable: false, createDir: false });
     } catch (error) {
       this.logger?.debug(`Could not save usage limits: ${(error as Error).message}`);
     }

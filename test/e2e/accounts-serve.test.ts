@@ -1,6 +1,7 @@
 // Several ChatGPT accounts behind one `serve`: which account serves each request, read from the fake backend
 // (each call records the identity whose token made it).
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -235,9 +236,49 @@ describe("several accounts in one serve", () => {
     await waitFor(async () => (await chat(serve!, "two", { "x-codex-proxy-account": IDENTITIES.bob.email })).status === 200, { timeoutMs: 30_000 });
     // bob is preferred now (the last login): new conversations go to him
     expect((await chat(serve, "three")).headers.get("x-codex-proxy-account")).toBe(IDENTITIES.bob.accountId);
+    const bobDir = join(configDir, "accounts", `${IDENTITIES.bob.userId}--${IDENTITIES.bob.accountId}`);
+    expect(existsSync(bobDir)).toBe(true);
     const out = await runCli(["logout", IDENTITIES.bob.email, "--yes"], serve.env);
     expect(out.code, out.stderr).toBe(0);
     await waitFor(async () => (await chat(serve!, "four")).headers.get("x-codex-proxy-account") === IDENTITIES.ada.accountId, { timeoutMs: 30_000 });
+    // the pool knows bob is gone: no call with his token after that (not one that failed over to ada)
+    const calls = fake.codex.calls.length;
+    expect((await chat(serve, "five")).status).toBe(200);
+    expect(fake.codex.calls.slice(calls).map((c) => c.account)).toEqual([IDENTITIES.ada.email]);
+    // nothing of bob is written back when serve stops (it held his usage figures)
+    expect(await serve.stop()).toBe(0);
+    serve = undefined;
+    expect(existsSync(bobDir)).toBe(false);
+  });
+
+  it("an account whose issuer keeps failing is set aside for a while; another account serves", async () => {
+    const { configDir } = await signIn(fake, ["bob"]);
+    await signIn(fake, ["ada"], { ttl: -60, configDir }); // ada preferred, her token expired
+    // every refresh fails (serve's first model-list fetch at start tries too)
+    fake.issuer.refreshScript.push(...Array.from({ length: 16 }, () => ({ status: 500, body: { error: "server_error" } })));
+    serve = await startServe(fake, [], { configDir });
+    const res = await chat(serve, "issuer-down");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-codex-proxy-account")).toBe(IDENTITIES.bob.accountId);
+    await waitFor(() => /ada@example\.com: .*other accounts serve for a minute/.test(serve!.run.stderr() + serve!.run.stdout()), { what: "the warning" });
+    // for that minute new conversations go straight to bob, without waiting for ada's issuer again
+    const refreshes = fake.issuer.refreshCount;
+    expect((await chat(serve, "next")).headers.get("x-codex-proxy-account")).toBe(IDENTITIES.bob.accountId);
+    expect(fake.issuer.refreshCount).toBe(refreshes);
+    fake.issuer.refreshScript.length = 0;
+  });
+
+  it("one account limited and the other needing login: the 429 says so for each", async () => {
+    const { configDir, tokens } = await signIn(fake, ["bob"], { ttl: -60 });
+    fake.issuer.setRefreshState(tokens.bob!.refresh_token, "invalidated");
+    await signIn(fake, ["ada"], { configDir });
+    serve = await startServe(fake, [], { configDir });
+    await warmedUp(fake, ["ada"]);
+    fake.codex.setAccount(IDENTITIES.ada.email, { limitedUntil: inAnHour() });
+    const res = await chat(serve, "both-out");
+    expect(res.status).toBe(429);
+    const message = ((await res.json()) as { error: { message: string } }).error.message;
+    expect(message).toMatch(/^1 of the 2 signed-in ChatGPT accounts have reached the Codex usage limit\. The first resets at .*The others cannot serve either \(bob@example\.com: /);
   });
 });
 

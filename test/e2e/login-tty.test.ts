@@ -61,6 +61,8 @@ describe("login in a terminal", () => {
     run.type(`${redirect}\r`);
     expect(await run.exited).toBe(0);
     await run.waitFor(/Signed in as user@example\.com/);
+    // the first account: nothing about renewed tokens (the paste saves the login twice)
+    expect(run.screen()).not.toMatch(/renewed/);
     const status = JSON.parse((await runCli(["status", "--json"], env)).stdout);
     expect(status.method).toBe("paste");
   });
