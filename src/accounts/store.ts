@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../_utils/atomic-write.js";
 import { acquireLock } from "../auth/file-lock.js";
@@ -109,15 +109,13 @@ export class AccountStore {
     }
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     store.write(auth);
-    const index = this.#readIndex();
-    this.#writeIndex({ preferred: key, order: index.order.includes(key) ? index.order : [...index.order, key] });
+    this.#updateIndex((index) => ({ preferred: key, order: index.order.includes(key) ? index.order : [...index.order, key] }));
     const records = this.list();
     return { account: records.find((r) => r.key === key)!, added, count: records.length, ...(quarantined ? { quarantined } : {}) };
   }
 
   setPreferred(key: string): void {
-    const index = this.#readIndex();
-    this.#writeIndex({ ...index, preferred: key });
+    this.#updateIndex((index) => ({ ...index, preferred: key }));
   }
 
   /**
@@ -140,9 +138,10 @@ export class AccountStore {
     } catch {
       // not empty (that login), or gone
     }
-    const index = this.#readIndex();
-    const order = index.order.filter((k) => k !== record.key);
-    this.#writeIndex({ preferred: index.preferred === record.key ? order[0] : index.preferred, order });
+    this.#updateIndex((index) => {
+      const order = index.order.filter((k) => k !== record.key);
+      return { preferred: index.preferred === record.key ? order[0] : index.preferred, order };
+    });
     return removed.filter((path) => !path.includes(".tmp-"));
   }
 
@@ -204,8 +203,7 @@ export class AccountStore {
       if (!existsSync(join(target, name))) moveIfThere(from, join(target, name));
       else rmSync(from, { force: true });
     }
-    const index = this.#readIndex();
-    this.#writeIndex({ preferred: index.preferred ?? key, order: index.order.includes(key) ? index.order : [...index.order, key] });
+    this.#updateIndex((index) => ({ preferred: index.preferred ?? key, order: index.order.includes(key) ? index.order : [...index.order, key] }));
   }
 
   #readIndex(): Index {
@@ -217,6 +215,30 @@ export class AccountStore {
       };
     } catch {
       return { order: [] }; // missing or unreadable: the directory is the truth, this is only the order
+    }
+  }
+
+  /**
+   * Change `accounts.json` under a short lock: a `login` and a `switch` at the same moment must not lose each
+   * other's change. The lock is held for a read and a write, so a lock older than a few seconds is a dead holder's.
+   */
+  #updateIndex(change: (index: Index) => Index): void {
+    mkdirSync(this.configDir, { recursive: true, mode: 0o700 });
+    const lock = `${this.indexPath}.lock`;
+    for (let tries = 0; ; tries++) {
+      try {
+        closeSync(openSync(lock, "wx", 0o600));
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        if (tries > 500 || Date.now() - (mtimeOf(lock) ?? Date.now()) > 5000) rmSync(lock, { force: true });
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); // a synchronous 10 ms wait
+      }
+    }
+    try {
+      this.#writeIndex(change(this.#readIndex()));
+    } finally {
+      rmSync(lock, { force: true });
     }
   }
 
