@@ -92,6 +92,8 @@ export class AccountPool {
       const pinned = this.#find(accounts, options.account);
       return pooled(await pinned.upstream.createResponse(body, options), pinned.record, accounts.length > 1);
     }
+    // one account: nothing to choose, remember or fail over to (the common case stays as cheap as before)
+    if (accounts.length === 1 && this.#accounts.length === 1) return pooled(await accounts[0]!.upstream.createResponse(body, options), accounts[0]!.record, false);
     const now = this.#now();
     const failures: { account: Account; error: UpstreamError }[] = [];
     const limited: Account[] = [];
@@ -218,6 +220,7 @@ export class AccountPool {
       } catch {
         accounts = []; // the requests say why; the list is the bundled one meanwhile
       }
+      if (accounts.length === 1) return accounts[0]!.catalog.get(options); // one account: its list, nothing to join
       const live = accounts.filter((a) => !a.needsLogin() && !a.unavailable());
       const snapshots = await Promise.all((live.length ? live : accounts).map((a) => a.catalog.get(options)));
       return unionCatalog(snapshots);
