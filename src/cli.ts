@@ -3,6 +3,17 @@ import { Command, CommanderError, Option } from "commander";
 import pkg from "../package.json" with { type: "json" };
 import type { GlobalOptions } from "./commands/_context.js";
 
+// `codex-proxy --help | head`: the reader left before the end, which is no failure worth a stack trace; the output
+// is dropped and the command goes on (a `serve` whose log reader went away keeps serving)
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") return;
+    process.nextTick(() => {
+      throw error;
+    });
+  });
+}
+
 // Each command's module is imported only when that command runs, so `--help` and `--version` stay fast.
 type Action<O> = (options: O, globals: GlobalOptions) => Promise<void>;
 const lazy =

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
-import { cliEnv, runCli, tempDir } from "../helpers/cli.js";
+import { spawn } from "node:child_process";
+import { BIN, cliEnv, runCli, tempDir } from "../helpers/cli.js";
 import { startServe } from "../helpers/serve.js";
 
 let fake: FakeBackend;
@@ -47,6 +48,16 @@ describe("exit codes", () => {
     expect(interrupted.run.stderr()).toContain("SIGINT: finishing open requests");
     const terminated = await startServe(fake);
     expect(await terminated.stop("SIGTERM")).toBe(0);
+  });
+
+  it("a reader that leaves early (`--help | head`) ends the CLI quietly, not with an EPIPE stack trace", async () => {
+    const child = spawn(process.execPath, [BIN, "--help"], { env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy(); // the reading end is gone before the help is written
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).not.toContain("EPIPE");
+    expect(code).toBe(0);
   });
 
   it("a usage error is 2", async () => {
