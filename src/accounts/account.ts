@@ -6,7 +6,7 @@ import type { TokenManager } from "../auth/token-manager.js";
 import type { UpstreamClient } from "../upstream/client.js";
 import type { UpstreamError } from "../upstream/errors.js";
 import type { ModelCatalog } from "../upstream/model-catalog.js";
-import type { RateLimitSnapshot } from "../upstream/rate-limits.js";
+import { usageJson, type RateLimitSnapshot } from "../upstream/rate-limits.js";
 import type { UsageStore } from "../upstream/usage-store.js";
 import type { AccountRecord } from "./store.js";
 
@@ -74,6 +74,20 @@ export class Account implements AccountParts {
    * Set the account aside until the reset the backend gave; saved beside its tokens, so that `status` and a
    * restarted serve know it too. Returns whether this is news (the account was not known to be limited).
    */
+  /** What `status --json` and `GET /v1/usage` say of this account (never a token). */
+  describe(now = Date.now()) {
+    const limitedUntil = this.limitedUntil(now);
+    return {
+      email: this.record.email,
+      accountId: this.record.accountId,
+      plan: this.record.plan,
+      preferred: this.record.preferred,
+      limitedUntil: limitedUntil === undefined ? null : new Date(limitedUntil).toISOString(),
+      needsLogin: this.loginProblem() !== undefined,
+      usage: usageJson(this.usageSnapshot()),
+    };
+  }
+
   markLimited(error: UpstreamError, now = Date.now()): boolean {
     const news = this.#limitedUntil <= now;
     this.#limitedUntil = Math.max(this.#limitedUntil, error.extra.resetsAt ?? now + UNKNOWN_RESET_MS);
@@ -122,8 +136,12 @@ export class Account implements AccountParts {
     }
   }
 
-  /** Why this account needs a new login, as this process or another one (serve) found out; undefined while its login works. */
+  /**
+   * Why this account needs a new login: its file is corrupt, or this process or another one (serve) found its
+   * login dead; undefined while its login works.
+   */
   loginProblem(): string | undefined {
+    if (this.record.problem) return this.record.problem.message;
     const known = this.needsLogin();
     if (known) return known.message;
     const marker = this.#readMarker<{ reason?: string; storeMtimeMs?: number }>("needs-login.json");

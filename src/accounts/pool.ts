@@ -4,10 +4,9 @@ import { AuthError, NotSignedInError } from "../auth/errors.js";
 import { RefreshFailedError } from "../auth/token-manager.js";
 import type { ResponseStreamOptions, UpstreamStream } from "../upstream/client.js";
 import type { UpstreamEvent } from "../upstream/sse.js";
-import { UpstreamError } from "../upstream/errors.js";
+import { UpstreamError, unauthorizedBy } from "../upstream/errors.js";
 import type { CatalogSnapshot } from "../upstream/model-catalog.js";
 import { BUNDLED_MODELS, type ModelInfo } from "../upstream/models.js";
-import { usageJson } from "../upstream/rate-limits.js";
 import { isDeadLogin, type Account } from "./account.js";
 import type { AccountRecord, AccountStore } from "./store.js";
 
@@ -86,7 +85,7 @@ export class AccountPool {
   async createResponse(body: Record<string, unknown>, options: PoolResponseOptions = {}): Promise<PooledStream> {
     const accounts = this.#usable();
     // an account whose file is corrupt says so (and how to fix it) rather than "not signed in"
-    if (!accounts.length) throw unauthorized(this.#accounts.find((a) => a.record.problem)?.record.problem ?? new NotSignedInError());
+    if (!accounts.length) throw unauthorizedBy(this.#accounts.find((a) => a.record.problem)?.record.problem ?? new NotSignedInError());
     const model = typeof body.model === "string" ? body.model : "";
     if (options.account !== undefined) {
       const pinned = this.#find(accounts, options.account);
@@ -119,7 +118,7 @@ export class AccountPool {
     try {
       return this.accounts().filter((a) => !a.record.problem);
     } catch (error) {
-      if (error instanceof AuthError) throw unauthorized(error);
+      if (error instanceof AuthError) throw unauthorizedBy(error);
       throw error;
     }
   }
@@ -183,7 +182,7 @@ export class AccountPool {
       accounts = this.#accounts.filter((a) => !a.record.problem);
     }
     const account = accounts.find((a) => a.key === record.key);
-    if (!account) throw unauthorized(record.problem ?? new NotSignedInError());
+    if (!account) throw unauthorizedBy(record.problem ?? new NotSignedInError());
     return account;
   }
 
@@ -208,7 +207,7 @@ export class AccountPool {
     }
     const order = ["usage_limit", "model_not_supported", "unauthorized"];
     const sorted = [...failures].sort((a, b) => order.indexOf(a.error.kind) - order.indexOf(b.error.kind));
-    return sorted[0]?.error ?? unauthorized(new NotSignedInError());
+    return sorted[0]?.error ?? unauthorizedBy(new NotSignedInError());
   }
 
   /** Each account's models together; the accounts that cannot serve are left out while others can. */
@@ -232,15 +231,7 @@ export class AccountPool {
 
   /** The usage windows of every account, the preferred first (`GET /v1/usage`). */
   usageReport(now = this.#now()) {
-    const accounts = this.accounts().map((a) => ({
-      email: a.record.email,
-      accountId: a.record.accountId,
-      plan: a.record.plan,
-      preferred: a.record.preferred,
-      limitedUntil: isoOrNull(a.limitedUntil(now)),
-      needsLogin: a.loginProblem() !== undefined,
-      usage: usageJson(a.usageSnapshot()),
-    }));
+    const accounts = this.accounts().map((a) => a.describe(now));
     return { usage: accounts[0]?.usage ?? null, accounts };
   }
 
@@ -260,12 +251,6 @@ export function unionCatalog(snapshots: CatalogSnapshot[]): CatalogSnapshot {
   const best = [...snapshots].sort((a, b) => rank[a.source] - rank[b.source])[0]!;
   const errors = snapshots.map((s) => s.error).filter(Boolean);
   return { ...best, models: [...models.values()], ...(errors.length ? { error: errors.join("; ") } : {}) };
-}
-
-function unauthorized(cause: Error): UpstreamError {
-  const error = new UpstreamError("unauthorized", cause.message);
-  error.cause = cause;
-  return error;
 }
 
 /** the events a stream starts with before the model's output (or its failure) */
@@ -312,6 +297,3 @@ function pooled(stream: UpstreamStream, account: AccountRecord, shared: boolean)
   return { headers: stream.headers, events: stream.events, account, shared, get usage() { return stream.usage; } };
 }
 
-function isoOrNull(ms: number | undefined): string | null {
-  return ms === undefined ? null : new Date(ms).toISOString();
-}

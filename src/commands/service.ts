@@ -37,8 +37,7 @@ function serveArgs(flags: ServeFlags, port: number, host: string): string[] {
 }
 
 /** The API keys of the installed service, from its env file. */
-function installedKeys(configDir: string): string[] {
-  const { envFile } = serviceFiles(configDir);
+function installedKeys(envFile: string): string[] {
   if (!existsSync(envFile)) return [];
   return (parseEnvFile(readFileSync(envFile, "utf8")).CODEX_PROXY_API_KEY ?? "").split(",").filter(Boolean);
 }
@@ -46,7 +45,7 @@ function installedKeys(configDir: string): string[] {
 function specFor(ctx: CommandContext, flags: ServeFlags): { spec: ServiceSpec; keptKeys: boolean } {
   const { config } = ctx;
   // a reinstall (a new port, a new setting) must not silently open a service that required a key
-  const previous = config.apiKeys.length ? [] : installedKeys(config.configDir);
+  const previous = config.apiKeys.length ? [] : installedKeys(serviceFiles(config.configDir).envFile);
   const apiKeys = previous.length ? previous : config.apiKeys;
   assertSafeExposure({ host: config.host, apiKeys }, flags.insecureNoAuth);
   // the service reads its keys from CODEX_PROXY_API_KEY, a comma-separated list
@@ -163,7 +162,7 @@ export async function status(flags: { showKey?: boolean }, globals: GlobalOption
   const url = healthUrlOf(unit);
   const healthy = state.running && (await waitForHealth(url, 1000));
   const envFile = envFileOf(unit) ?? serviceFiles(ctx.config.configDir).envFile;
-  const keys = existsSync(envFile) ? (parseEnvFile(readFileSync(envFile, "utf8")).CODEX_PROXY_API_KEY ?? "").split(",").filter(Boolean) : [];
+  const keys = installedKeys(envFile);
   const headline = state.running
     ? "✔ running"
     : state.restarting

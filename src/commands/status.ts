@@ -4,7 +4,6 @@ import { untilAborted, withTimeLimit } from "../_utils/deadline.js";
 import { UpstreamError } from "../upstream/errors.js";
 import { describeLogin, type LoginSummary } from "../auth/describe.js";
 import { formatUsage } from "../cli/usage-format.js";
-import { usageJson } from "../upstream/rate-limits.js";
 import { errorMessage } from "../errors.js";
 import { AuthError } from "../auth/errors.js";
 import type { Account } from "../accounts/account.js";
@@ -84,9 +83,9 @@ export async function run(options: StatusOptions, globals: GlobalOptions): Promi
 /** One account's lines and JSON. */
 function view(account: Account, now: number) {
   const { record } = account;
-  const usage = account.usage.latest ?? account.usage.read();
+  const usage = account.usageSnapshot();
   const limitedUntil = account.limitedUntil(now);
-  const loginProblem = record.problem?.message ?? account.loginProblem();
+  const loginProblem = account.loginProblem();
   let summary: LoginSummary | undefined;
   try {
     const auth = record.store.read();
@@ -116,16 +115,7 @@ function view(account: Account, now: number) {
     title: record.problem ? nameOf(record) : (record.email ?? "(no email in the token)"),
     summary,
     text: `${formatRows(rows)}\n\n${formatUsage(usage, now)}`,
-    json: {
-      email: record.email,
-      accountId: record.accountId,
-      plan: record.plan,
-      preferred: record.preferred,
-      accessTokenExpiresAt: summary?.accessTokenExpiresAt ?? null,
-      usage: usageJson(usage),
-      limitedUntil: limitedUntil ? new Date(limitedUntil).toISOString() : null,
-      needsLogin: loginProblem !== undefined,
-    },
+    json: { ...account.describe(now), accessTokenExpiresAt: summary?.accessTokenExpiresAt ?? null },
   };
 }
 

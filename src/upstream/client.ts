@@ -7,7 +7,7 @@ import { errorMessage } from "../errors.js";
 import { AuthError } from "../auth/errors.js";
 import type { Logger } from "../_utils/logger.js";
 import type { AccessToken } from "../auth/token-manager.js";
-import { UpstreamError, usageLimitError } from "./errors.js";
+import { UpstreamError, unauthorizedBy, usageLimitError } from "./errors.js";
 import { CODEX_CLIENT_VERSION, parseModelsResponse, type ModelInfo } from "./models.js";
 import { parseRateLimitHeaders, type RateLimitSnapshot } from "./rate-limits.js";
 import { ResponseEventStream, type ResponseHead } from "./response-stream.js";
@@ -128,11 +128,8 @@ export class UpstreamClient {
       return rejected === undefined ? await this.#options.tokens.getAccessToken() : await this.#options.tokens.refreshAfterUnauthorized(rejected);
     } catch (error) {
       // the owner must sign in (again): the client hears 401 with the way out
-      if (error instanceof AuthError) {
-        const unauthorized = new UpstreamError("unauthorized", error.message);
-        unauthorized.cause = error; // the login is dead, not the request: several accounts set this one aside
-        throw unauthorized;
-      }
+      // the cause says the login is dead, not the request: several accounts set this one aside
+      if (error instanceof AuthError) throw unauthorizedBy(error);
       // the issuer is unreachable or failing: this login may still be fine, but it has no token now
       const failed = new UpstreamError("bad_gateway", errorMessage(error));
       failed.cause = error;

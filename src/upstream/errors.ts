@@ -48,6 +48,13 @@ export class UpstreamError extends Error {
   }
 }
 
+/** A login that cannot be used (not signed in, dead, corrupt): the client's 401, with the reason as its cause. */
+export function unauthorizedBy(cause: Error): UpstreamError {
+  const error = new UpstreamError("unauthorized", cause.message);
+  error.cause = cause;
+  return error;
+}
+
 /** An in-stream `response.failed` / `error` event → an {@link UpstreamError}. */
 export function errorFromFailedEvent(event: Record<string, unknown>): UpstreamError {
   const error = classifyFailure(event);
