@@ -88,11 +88,10 @@ export class AccountPool {
     if (!accounts.length) throw unauthorizedBy(this.#accounts.find((a) => a.record.problem)?.record.problem ?? new NotSignedInError());
     const model = typeof body.model === "string" ? body.model : "";
     if (options.account !== undefined) {
-      const pinned = this.#find(accounts, options.account);
-      return pooled(await pinned.upstream.createResponse(body, options), pinned.record, accounts.length > 1);
+      return this.#only(this.#find(accounts, options.account), body, options);
     }
     // one account: nothing to choose, remember or fail over to (the common case stays as cheap as before)
-    if (accounts.length === 1 && this.#accounts.length === 1) return pooled(await accounts[0]!.upstream.createResponse(body, options), accounts[0]!.record, false);
+    if (accounts.length === 1 && this.#accounts.length === 1) return this.#only(accounts[0]!, body, options);
     const now = this.#now();
     const failures: { account: Account; error: UpstreamError }[] = [];
     const limited: Account[] = [];
@@ -123,6 +122,16 @@ export class AccountPool {
     }
   }
 
+  /** Serve with this account and no other (pinned, or the only one); what its failure says about it is kept. */
+  async #only(account: Account, body: Record<string, unknown>, options: PoolResponseOptions): Promise<PooledStream> {
+    try {
+      return pooled(await account.upstream.createResponse(body, options), account.record, this.#accounts.length > 1);
+    } catch (error) {
+      if (error instanceof UpstreamError && !options.signal?.aborted) this.#learn(account, error, body);
+      throw error;
+    }
+  }
+
   async #try(account: Account, body: Record<string, unknown>, options: PoolResponseOptions, failures: { account: Account; error: UpstreamError }[]): Promise<PooledStream | undefined> {
     try {
       // with another account to go to, a usage limit the backend reports in the stream (before any output) is one too
@@ -131,21 +140,30 @@ export class AccountPool {
       if (options.sessionId) this.#remember(options.sessionId, account.key);
       return pooled(stream, account.record, this.#accounts.length > 1);
     } catch (error) {
-      if (!(error instanceof UpstreamError) || options.signal?.aborted) throw error;
-      const logger = this.#options.logger;
-      if (error.kind === "usage_limit") {
-        if (account.markLimited(error) && this.#accounts.length > 1) logger?.info(`${account.name}: ${error.message} Other accounts serve meanwhile.`);
-      } else if (isDeadLogin(error)) {
-        if (account.markNeedsLogin(error) && this.#accounts.length > 1) logger?.warn(`${account.name} needs a new login (${error.message}); other accounts serve meanwhile.`);
-      } else if (error.kind === "model_not_supported") account.markLacksModel(String(body.model));
-      else if (error.cause instanceof RefreshFailedError && this.#accounts.length > 1) {
-        account.markUnavailable(); // its issuer is failing: the next account's token may be fine
-        logger?.warn(`${account.name}: ${error.message}; other accounts serve for a minute.`);
-      } else throw error; // the request's own fault, or the backend's: another account would answer the same
+      if (!(error instanceof UpstreamError) || options.signal?.aborted || !this.#learn(account, error, body)) throw error;
       failures.push({ account, error });
-      logger?.debug(`Account ${account.name}: ${error.message}; trying the next account`);
+      this.#options.logger?.debug(`Account ${account.name}: ${error.message}; trying the next account`);
       return undefined;
     }
+  }
+
+  /**
+   * Keep what a failure says about the account (limited, needs login, lacks the model, issuer failing); true when
+   * another account may serve the request, false when it is the request's own fault or the backend's.
+   */
+  #learn(account: Account, error: UpstreamError, body: Record<string, unknown>): boolean {
+    const logger = this.#options.logger;
+    const shared = this.#accounts.length > 1;
+    if (error.kind === "usage_limit") {
+      if (account.markLimited(error) && shared) logger?.info(`${account.name}: ${error.message} Other accounts serve meanwhile.`);
+    } else if (isDeadLogin(error)) {
+      if (account.markNeedsLogin(error) && shared) logger?.warn(`${account.name} needs a new login (${error.message}); other accounts serve meanwhile.`);
+    } else if (error.kind === "model_not_supported") account.markLacksModel(String(body.model));
+    else if (error.cause instanceof RefreshFailedError && shared) {
+      account.markUnavailable(); // its issuer is failing: the next account's token may be fine
+      logger?.warn(`${account.name}: ${error.message}; other accounts serve for a minute.`);
+    } else return false;
+    return true;
   }
 
   /** The sticky account first, then the strategy's order; accounts needing login, or lacking the model, last. */
