@@ -1,21 +1,15 @@
 import { join } from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
+import { describe, expect, it } from "vitest";
+import type { FakeBackend } from "../fake-backend/index.js";
 import { accountDir, IDENTITIES } from "../helpers/accounts.js";
-import { accountsCli, emails, type StatusJson } from "../helpers/accounts-cli.js";
+import { accountsCli, useIdentityFake, emails, type StatusJson } from "../helpers/accounts-cli.js";
 import { runCli } from "../helpers/cli.js";
 
 // models and doctor with several ChatGPT accounts, and an account whose file is corrupt, through the built CLI.
 
 let fake: FakeBackend;
-beforeAll(async () => {
-  fake = await startFakeBackend();
-});
-afterAll(() => fake.close());
-afterEach(() => {
-  fake.codex.accounts = {};
-});
+useIdentityFake((started) => (fake = started));
 
 const { ada, bob, cy } = IDENTITIES;
 const setup = () => accountsCli(fake);

@@ -1,22 +1,16 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startFakeBackend, type FakeBackend } from "../fake-backend/index.js";
+import { describe, expect, it } from "vitest";
+import type { FakeBackend } from "../fake-backend/index.js";
 import { accountDir, codexAuthFile, IDENTITIES } from "../helpers/accounts.js";
-import { accountsCli, emails } from "../helpers/accounts-cli.js";
+import { accountsCli, useIdentityFake, emails } from "../helpers/accounts-cli.js";
 import { runCli, startCli, tempDir } from "../helpers/cli.js";
 import { startInPty } from "../helpers/pty.js";
 
 // Several ChatGPT accounts through the built CLI: login adds, switch picks, status lists, logout removes.
 
 let fake: FakeBackend;
-beforeAll(async () => {
-  fake = await startFakeBackend();
-});
-afterAll(() => fake.close());
-afterEach(() => {
-  fake.codex.accounts = {};
-});
+useIdentityFake((started) => (fake = started));
 
 const { ada, bob, cy } = IDENTITIES;
 

@@ -7,8 +7,8 @@ import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FakeBackend, startFakeBackend } from "../fake-backend/index.js";
 import { FakeBackendProcess } from "../fake-backend/process.js";
-import type { FakeAccount, IssuedTokens } from "../fake-backend/issuer.js";
-import { IDENTITIES, accountFile, codexAuthFile } from "../helpers/accounts.js";
+import type { IssuedTokens } from "../fake-backend/issuer.js";
+import { IDENTITIES, accountFile, importLogin } from "../helpers/accounts.js";
 import { cliEnv, runCli, tempDir } from "../helpers/cli.js";
 import { startServe, type ServeHandle } from "../helpers/serve.js";
 import { waitFor } from "../helpers/wait.js";
@@ -16,18 +16,11 @@ import { waitFor } from "../helpers/wait.js";
 type Who = keyof typeof IDENTITIES;
 type Fake = FakeBackend | FakeBackendProcess;
 
-const issue = (fake: Fake, identity: FakeAccount, ttl: number): Promise<IssuedTokens> =>
-  fake instanceof FakeBackend ? Promise.resolve(fake.issuer.issueTokens(ttl, identity)) : fake.call<IssuedTokens>("issuer.issueTokens", ttl, identity);
-
 /** Sign in to each identity in turn with the built CLI (`login --import`); the last one is preferred. */
 async function signIn(fake: Fake, who: Who[], { ttl = 3600, configDir = `${tempDir()}/config` } = {}): Promise<{ configDir: string; tokens: Record<string, IssuedTokens> }> {
+  const env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_UPSTREAM_URL: fake.upstreamUrl, CODEX_PROXY_CONFIG_DIR: configDir });
   const tokens: Record<string, IssuedTokens> = {};
-  for (const name of who) {
-    tokens[name] = await issue(fake, IDENTITIES[name], ttl);
-    const env = cliEnv({ CODEX_PROXY_AUTH_URL: fake.issuerUrl, CODEX_PROXY_UPSTREAM_URL: fake.upstreamUrl, CODEX_PROXY_CONFIG_DIR: configDir });
-    const { code, stderr } = await runCli(["login", "--import", codexAuthFile(tempDir(), tokens[name]!)], env);
-    expect(code, stderr).toBe(0);
-  }
+  for (const name of who) tokens[name] = (await importLogin(fake, env, IDENTITIES[name], ttl)).tokens;
   return { configDir, tokens };
 }
 

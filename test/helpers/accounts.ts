@@ -1,7 +1,11 @@
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { expect } from "vitest";
+import { FakeBackend } from "../fake-backend/index.js";
 import type { FakeAccount, IssuedTokens } from "../fake-backend/issuer.js";
 import { readJwt } from "../fake-backend/jwt.js";
+import type { FakeBackendProcess } from "../fake-backend/process.js";
+import { runCli, tempDir } from "./cli.js";
 
 /**
  * Three ChatGPT identities for tests with several accounts: ada and cy are two users of one workspace (they
@@ -36,4 +40,15 @@ export function accountFile(configDir: string, name = "auth.json"): string {
   const keys = readdirSync(join(configDir, "accounts"));
   if (keys.length !== 1) throw new Error(`expected one account in ${configDir}, found ${keys.length}`);
   return join(configDir, "accounts", keys[0]!, name);
+}
+
+/**
+ * Sign in to `identity` with the built CLI, as a user with a Codex CLI login would: fresh tokens from the fake's
+ * issuer (in this process or its own), then `codex-proxy login --import`. Asserts that it worked.
+ */
+export async function importLogin(fake: FakeBackend | FakeBackendProcess, env: NodeJS.ProcessEnv, identity: FakeAccount, accessTtl = 3600) {
+  const tokens = fake instanceof FakeBackend ? fake.issuer.issueTokens(accessTtl, identity) : await fake.call<IssuedTokens>("issuer.issueTokens", accessTtl, identity);
+  const out = await runCli(["login", "--import", codexAuthFile(tempDir(), tokens)], env);
+  expect(out.code, out.stderr).toBe(0);
+  return { ...out, tokens };
 }
