@@ -13,19 +13,34 @@ export function nodeOf(event: H3Event): { req: IncomingMessage; res: ServerRespo
   return node?.res ? (node as { req: IncomingMessage; res: ServerResponse }) : undefined;
 }
 
+/** Each shutdown signal's requests in flight, so that one listener aborts them all. */
+const inFlight = new WeakMap<AbortSignal, Set<AbortController>>();
+
+function requestsUnder(shutdownSignal: AbortSignal): Set<AbortController> {
+  let requests = inFlight.get(shutdownSignal);
+  if (!requests) {
+    const all = new Set<AbortController>();
+    shutdownSignal.addEventListener("abort", () => all.forEach((controller) => controller.abort(shutdownSignal.reason)), { once: true });
+    inFlight.set(shutdownSignal, (requests = all));
+  }
+  return requests;
+}
+
 /**
- * Aborts when the client disconnects or the server shuts down. On Node it listens to the response itself:
- * `AbortSignal.any` with the long-lived shutdown signal costs more than the rest of a short request.
+ * Aborts when the client disconnects or the server shuts down. On Node it listens to the response itself, and the
+ * shutdown signal has one listener for every request: `AbortSignal.any`, or a listener added and removed per
+ * request, costs more than the rest of a short request.
  */
 export function requestSignal(event: H3Event, shutdownSignal: AbortSignal): AbortSignal {
   const res = nodeOf(event)?.res;
   if (!res) return AbortSignal.any([event.req.signal, shutdownSignal]);
+  if (shutdownSignal.aborted) return AbortSignal.abort(shutdownSignal.reason);
   const controller = new AbortController();
-  const abort = () => controller.abort(shutdownSignal.aborted ? shutdownSignal.reason : new DOMException("The client went away", "AbortError"));
-  shutdownSignal.addEventListener("abort", abort, { once: true });
-  res.once("close", () => {
-    shutdownSignal.removeEventListener("abort", abort);
-    if (!res.writableEnded) abort();
+  const requests = requestsUnder(shutdownSignal);
+  requests.add(controller);
+  res.on("close", () => {
+    requests.delete(controller);
+    if (!res.writableEnded) controller.abort(shutdownSignal.aborted ? shutdownSignal.reason : new DOMException("The client went away", "AbortError"));
   });
   return controller.signal;
 }
