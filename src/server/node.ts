@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { H3Event } from "h3";
+import { Cancel, type CancelSignal } from "../_utils/cancel.js";
 
 // The Node edge: where the server skips the web-standard wrappers on the hot path (reading the body, writing
 // frames, noticing the client leave). Each function falls back to the web path when the app runs in-process.
@@ -13,36 +14,37 @@ export function nodeOf(event: H3Event): { req: IncomingMessage; res: ServerRespo
   return node?.res ? (node as { req: IncomingMessage; res: ServerResponse }) : undefined;
 }
 
-/** Each shutdown signal's requests in flight, so that one listener aborts them all. */
-const inFlight = new WeakMap<AbortSignal, Set<AbortController>>();
+/** Each shutdown signal's requests in flight, so that one listener cancels them all. */
+const inFlight = new WeakMap<AbortSignal, Set<Cancel>>();
 
-function requestsUnder(shutdownSignal: AbortSignal): Set<AbortController> {
+function requestsUnder(shutdownSignal: AbortSignal): Set<Cancel> {
   let requests = inFlight.get(shutdownSignal);
   if (!requests) {
-    const all = new Set<AbortController>();
-    shutdownSignal.addEventListener("abort", () => all.forEach((controller) => controller.abort(shutdownSignal.reason)), { once: true });
+    const all = new Set<Cancel>();
+    shutdownSignal.addEventListener("abort", () => all.forEach((request) => request.abort(shutdownSignal.reason)), { once: true });
     inFlight.set(shutdownSignal, (requests = all));
   }
   return requests;
 }
 
 /**
- * Aborts when the client disconnects or the server shuts down. On Node it listens to the response itself, and the
- * shutdown signal has one listener for every request: `AbortSignal.any`, or a listener added and removed per
- * request, costs more than the rest of a short request.
+ * Cancels the request when the client disconnects or the server shuts down. On Node it listens to the response
+ * itself, the shutdown signal has one listener for every request, and the cancellation is a plain
+ * {@link Cancel}: an AbortController per request, and EventTarget listeners on it, cost more than the rest of a
+ * short request's bookkeeping.
  */
-export function requestSignal(event: H3Event, shutdownSignal: AbortSignal): AbortSignal {
+export function requestSignal(event: H3Event, shutdownSignal: AbortSignal): CancelSignal {
   const res = nodeOf(event)?.res;
   if (!res) return AbortSignal.any([event.req.signal, shutdownSignal]);
-  if (shutdownSignal.aborted) return AbortSignal.abort(shutdownSignal.reason);
-  const controller = new AbortController();
+  const cancel = new Cancel();
+  if (shutdownSignal.aborted) return cancel.abort(shutdownSignal.reason), cancel;
   const requests = requestsUnder(shutdownSignal);
-  requests.add(controller);
+  requests.add(cancel);
   res.on("close", () => {
-    requests.delete(controller);
-    if (!res.writableEnded) controller.abort(shutdownSignal.aborted ? shutdownSignal.reason : new DOMException("The client went away", "AbortError"));
+    requests.delete(cancel);
+    if (!res.writableEnded) cancel.abort(shutdownSignal.aborted ? shutdownSignal.reason : new DOMException("The client went away", "AbortError"));
   });
-  return controller.signal;
+  return cancel;
 }
 
 /** Whether the client closed the connection before its answer was complete. */

@@ -1,5 +1,5 @@
 import { arch, release, type as osType } from "node:os";
-import { setTimeout as sleep } from "node:timers/promises";
+import { delay, type CancelSignal } from "../_utils/cancel.js";
 import type { Dispatcher } from "undici";
 import { request } from "../_utils/undici.js";
 import pkg from "../../package.json" with { type: "json" };
@@ -39,7 +39,8 @@ export interface UpstreamClientOptions {
 }
 
 export interface ResponseStreamOptions {
-  signal?: AbortSignal;
+  /** cancels the request: the client left, or the server stops */
+  signal?: CancelSignal;
   /** sent as `session-id`; the conversation's cache key */
   sessionId?: string;
 }
@@ -86,10 +87,10 @@ export class UpstreamClient {
         attempt--;
         continue;
       }
-      const delay = (this.#options.retryDelaysMs ?? [250, 750, 2000])[attempt];
-      if (!result.retry || delay === undefined || options.signal?.aborted) throw error;
-      this.#options.logger?.warn(`${error.message}; retrying in ${delay} ms`);
-      await sleep(delay, undefined, { signal: options.signal }).catch(() => {
+      const wait = (this.#options.retryDelaysMs ?? [250, 750, 2000])[attempt];
+      if (!result.retry || wait === undefined || options.signal?.aborted) throw error;
+      this.#options.logger?.warn(`${error.message}; retrying in ${wait} ms`);
+      await delay(wait, options.signal).catch(() => {
         throw error;
       });
     }

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Dispatcher } from "undici";
 import { errorMessage } from "../errors.js";
 import { BatchQueue } from "../_utils/batch-queue.js";
+import type { CancelSignal } from "../_utils/cancel.js";
 import { formatDuration } from "../_utils/format.js";
 import { UpstreamError } from "./errors.js";
 import { UpstreamEventParser, type UpstreamEvent } from "./sse.js";
@@ -15,7 +16,7 @@ export interface ResponseHead {
 }
 
 export interface ResponseEventStreamOptions {
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** give up when the backend sends nothing for this long */
   idleTimeoutMs: number;
 }
@@ -78,7 +79,7 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler {
     this.#controller = controller;
     // the idle limit covers the wait for the headers too: a backend that never answers is a stall as well
     this.#idle ??= setTimeout(() => this.#onIdle(), this.#options.idleTimeoutMs);
-    if (this.#options.signal?.aborted) controller.abort(this.#options.signal.reason);
+    if (this.#options.signal?.aborted) this.#abort(this.#options.signal.reason);
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
