@@ -12,6 +12,7 @@ import { registerUtilityRoutes } from "./routes/utility.js";
 import { registerImagesRoutes } from "./routes/images.js";
 import { ACCOUNT_HEADER, EFFORT_HEADER } from "./routes/_shared.js";
 import { createRequestLogger, requestNote } from "./request-log.js";
+import { setAnswerHeader } from "./stream.js";
 
 const OPEN_PATHS = new Set(["/", "/health", "/healthz"]);
 const CORS_HEADERS = "authorization, content-type, x-api-key, x-reasoning-format, x-codex-proxy-account, anthropic-version, anthropic-beta, openai-organization, openai-project, x-stainless-*";
@@ -42,8 +43,9 @@ export function createApp(ctx: ServerContext): H3 {
   if (ctx.options.corsOrigins.length) {
     app.use((event) => {
       if (event.req.method === "OPTIONS") return preflight(event, ctx);
-      // set before the route runs, so streamed answers carry them too
+      // set before the route runs: on the answers h3 builds, and on those the routes write themselves
       applyCors(event, ctx, event.res.headers);
+      for (const [name, value] of corsHeaders(event, ctx)) setAnswerHeader(event, name, value);
     });
   }
   if (ctx.options.apiKeys.length) {
@@ -78,13 +80,24 @@ function allowedOrigin(event: H3Event, ctx: ServerContext): string | undefined {
   return ctx.options.corsOrigins.includes(origin) ? origin : undefined;
 }
 
-/** The CORS answer headers for an allowed origin, on any header set (an answer, or the event's prepared ones). */
-function applyCors(event: H3Event, ctx: ServerContext, headers: Headers): void {
+/** The CORS answer headers for an allowed origin (none for another origin). */
+function corsHeaders(event: H3Event, ctx: ServerContext): [string, string][] {
   const origin = allowedOrigin(event, ctx);
-  if (!origin) return;
-  headers.set("access-control-allow-origin", origin);
-  headers.set("access-control-expose-headers", `retry-after, x-should-retry, x-request-id, ${EFFORT_HEADER}, ${ACCOUNT_HEADER}`);
-  if (origin !== "*") headers.append("vary", "origin");
+  if (!origin) return [];
+  const headers: [string, string][] = [
+    ["access-control-allow-origin", origin],
+    ["access-control-expose-headers", `retry-after, x-should-retry, x-request-id, ${EFFORT_HEADER}, ${ACCOUNT_HEADER}`],
+  ];
+  if (origin !== "*") headers.push(["vary", "origin"]);
+  return headers;
+}
+
+/** The CORS answer headers on a header set (an answer, or the event's prepared ones). */
+function applyCors(event: H3Event, ctx: ServerContext, headers: Headers): void {
+  for (const [name, value] of corsHeaders(event, ctx)) {
+    if (name === "vary") headers.append(name, value);
+    else headers.set(name, value);
+  }
 }
 
 function withCors(event: H3Event, ctx: ServerContext, response: Response): Response {

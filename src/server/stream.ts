@@ -19,11 +19,40 @@ export function streamResponse(event: H3Event, frames: AsyncIterable<string>, he
   return fromNodeHandler((_req, res) => writeFrames(res as ServerResponse, frames, { ...preparedHeaders(event), ...headers }))(event);
 }
 
-/** Headers a middleware prepared (CORS), for answers h3 does not add them to: streams and relayed errors. */
+const ANSWER_HEADERS = "codexProxyAnswerHeaders";
+
+/**
+ * Name a header of this request's answer (CORS, the effort, the account). On Node the routes write their answers
+ * themselves ({@link streamResponse}, {@link jsonResponse}), so the headers wait in a plain object: a web `Headers`
+ * per request, merged into another by h3, costs more than translating a short answer.
+ */
+export function setAnswerHeader(event: H3Event, name: string, value: string): void {
+  if (!nodeOf(event)) return void event.res.headers.set(name, value); // in-process, h3 builds every answer
+  ((event.context[ANSWER_HEADERS] ??= {}) as Record<string, string>)[name] = value;
+}
+
+/** The headers named for this answer, for the answers the routes write themselves: streams, JSON, relayed errors. */
 export function preparedHeaders(event: H3Event): Record<string, string> {
+  if (nodeOf(event)) return { ...(event.context[ANSWER_HEADERS] as Record<string, string> | undefined) };
   const prepared: Record<string, string> = {};
   event.res.headers.forEach((value, name) => (prepared[name] = value));
   return prepared;
+}
+
+/**
+ * A 200 answer with a JSON body. On Node it is written straight onto the response, with its length and the
+ * prepared headers; h3 ends it in the same tick, so it leaves in one write.
+ */
+export function jsonResponse(event: H3Event, body: unknown, headers: Record<string, string> = {}): unknown {
+  const res = nodeOf(event)?.res;
+  if (!res) {
+    for (const [name, value] of Object.entries(headers)) event.res.headers.set(name, value);
+    return body;
+  }
+  const json = JSON.stringify(body);
+  res.writeHead(200, { ...preparedHeaders(event), ...headers, "content-type": "application/json;charset=UTF-8", "content-length": String(Buffer.byteLength(json)) });
+  res.write(json);
+  return null;
 }
 
 /** Any other runtime (`app.request()` in-process): a web stream, pulled by the reader. */

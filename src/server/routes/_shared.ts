@@ -8,6 +8,7 @@ import { InvalidRequestError } from "../../translate/errors.js";
 import type { ServedStream, ServerContext } from "../context.js";
 import { requestSignal } from "../node.js";
 import { requestNote } from "../request-log.js";
+import { setAnswerHeader } from "../stream.js";
 
 /** Names the reasoning effort an answer was made with. */
 export const EFFORT_HEADER = "x-codex-proxy-reasoning-effort";
@@ -35,7 +36,7 @@ export async function openUpstream(
 ): Promise<ServedStream> {
   // the effort may differ from the one asked for (clamped to the model's), so every answer names it
   const effort = request.reasoning?.effort;
-  if (effort) event.res.headers.set(EFFORT_HEADER, effort);
+  if (effort) setAnswerHeader(event, EFFORT_HEADER, effort);
   const note = requestNote(event);
   if (note) {
     note.model = request.model;
@@ -47,7 +48,7 @@ export async function openUpstream(
       sessionId: request.prompt_cache_key,
       account: event.req.headers.get(ACCOUNT_HEADER) ?? undefined,
     });
-    if (upstream.account) event.res.headers.set(ACCOUNT_HEADER, upstream.account.accountId ?? upstream.account.key);
+    if (upstream.account) setAnswerHeader(event, ACCOUNT_HEADER, upstream.account.accountId ?? upstream.account.key);
     if (note) {
       note.upstream = upstream;
       if (upstream.shared) note.account = upstream.account?.email ?? upstream.account?.key;

@@ -4,7 +4,7 @@ import type { ResponsesEvent, ResponsesRequest } from "../../translate/responses
 import { readJsonBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
 import { describeError, errorBody, type Family } from "../errors.js";
-import { drain, streamResponse, translateFrames } from "../stream.js";
+import { drain, jsonResponse, streamResponse, translateFrames } from "../stream.js";
 import { openUpstream } from "./_shared.js";
 
 /** What a family's request translator returns: the backend request, and how the client wants the answer. */
@@ -66,7 +66,7 @@ export async function answerTranslated<T extends Translated, Chunk>(event: H3Eve
     const chunks: Chunk[] = [];
     await drain(upstream.events, (e) => chunks.push(...answer.push(e)));
     if (answer.end) chunks.push(...answer.end());
-    return answer.aggregate(chunks);
+    return jsonResponse(event, answer.aggregate(chunks));
   }
   const frame = answer.frame;
   const frames = await translateFrames(

@@ -5,7 +5,7 @@ import type { ResponsesEvent } from "../../translate/responses/types.js";
 import { parseJsonBody, readRawBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
 import { describeError, errorBody } from "../errors.js";
-import { drain, SSE_HEADERS, streamResponse, translateFrames } from "../stream.js";
+import { drain, jsonResponse, SSE_HEADERS, streamResponse, translateFrames } from "../stream.js";
 import { openUpstream, route } from "./_shared.js";
 
 export function registerImagesRoutes(app: H3, ctx: ServerContext): void {
@@ -46,12 +46,12 @@ async function images(event: H3Event, ctx: ServerContext, edit: boolean): Promis
   );
   const data = answers.flatMap((a) => a.images);
   const first = data[0]!;
-  return {
+  return jsonResponse(event, {
     created: Math.floor(Date.now() / 1000),
     data: data.map((image) => ({ b64_json: image.b64_json, ...(image.revised_prompt ? { revised_prompt: image.revised_prompt } : {}) })),
     ...settings(first),
     usage: imagesUsage(answers.map((a) => a.usage)),
-  };
+  });
 }
 
 /** The picture's settings as the backend made it: size, quality, background, output format. */

@@ -8,7 +8,7 @@ import type { UpstreamStream } from "../../upstream/client.js";
 import { readJsonBody } from "../body.js";
 import { translateContext, type ServerContext } from "../context.js";
 import { describeError } from "../errors.js";
-import { drain, preparedHeaders, SSE_HEADERS, streamResponse, translateFrames } from "../stream.js";
+import { drain, jsonResponse, preparedHeaders, SSE_HEADERS, streamResponse, translateFrames } from "../stream.js";
 import { openUpstream, route } from "./_shared.js";
 
 export function registerResponsesRoutes(app: H3, ctx: ServerContext): void {
@@ -49,8 +49,7 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
   if (!stream) {
     const aggregator = new ResponseAggregator(body as Record<string, unknown>, request.service_tier);
     await drain(upstream.events, (e) => aggregator.push(e));
-    for (const [name, value] of Object.entries(headers)) event.res.headers.set(name, value);
-    return aggregator.response;
+    return jsonResponse(event, aggregator.response, headers);
   }
   let sequence = 0;
   const completer = new ResponseStreamCompleter(body as Record<string, unknown>, request.service_tier);
