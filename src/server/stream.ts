@@ -1,5 +1,4 @@
-import type { ServerResponse } from "node:http";
-import { fromNodeHandler, type H3Event } from "h3";
+import type { H3Event } from "h3";
 import type { ResponsesEvent } from "../translate/responses/types.js";
 import { UpstreamError } from "../upstream/errors.js";
 import type { ServerContext } from "./context.js";
@@ -15,8 +14,10 @@ import { requestNote } from "./request-log.js";
  * upstream request.
  */
 export function streamResponse(event: H3Event, frames: AsyncIterable<string>, headers: Record<string, string>): unknown {
-  if (!nodeOf(event)) return webStreamResponse(frames, headers);
-  return fromNodeHandler((_req, res) => writeFrames(res as ServerResponse, frames, { ...preparedHeaders(event), ...headers }))(event);
+  const res = nodeOf(event)?.res;
+  if (!res) return webStreamResponse(frames, headers);
+  // null once the frames are out: h3 ends the response in the same tick, so the last frames and the end leave in one write
+  return writeFrames(res, frames, { ...preparedHeaders(event), ...headers }).then(() => null);
 }
 
 const ANSWER_HEADERS = "codexProxyAnswerHeaders";
