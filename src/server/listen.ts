@@ -1,4 +1,4 @@
-import { STATUS_CODES, ServerResponse, createServer, type IncomingMessage, type Server } from "node:http";
+import { STATUS_CODES, ServerResponse, createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server } from "node:http";
 import { networkInterfaces } from "node:os";
 import { toNodeHandler } from "h3/node";
 import type { H3 } from "h3";
@@ -20,22 +20,21 @@ export { isLoopbackAddress as isLoopback } from "./guard.js";
 
 /**
  * h3 answers with a web Response whose statusText is "", and srvx passes that on as the reason phrase
- * (`HTTP/1.1 429 `): every status line gets the standard phrase instead.
+ * (`HTTP/1.1 429 `): every status line gets the standard phrase instead. A subclass, given to the server, rather than
+ * a method set on each response (which would give every response object a shape of its own).
  */
-const writeHead = ServerResponse.prototype.writeHead;
-function writeHeadWithReason(this: ServerResponse, status: number, ...rest: unknown[]): ServerResponse {
-  const [reason, headers] = typeof rest[0] === "string" ? rest : [undefined, rest[0]];
-  return Reflect.apply(writeHead, this, [status, (reason as string) || STATUS_CODES[status] || "Unknown", headers]) as ServerResponse;
+class ReasonedResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
+  override writeHead(status: number, ...rest: unknown[]): this {
+    const [reason, headers] = typeof rest[0] === "string" ? rest : [undefined, rest[0]];
+    return super.writeHead(status, (reason as string) || STATUS_CODES[status] || "Unknown", headers as OutgoingHttpHeaders);
+  }
 }
 
 /** Listen on exactly `host:port` (a busy port is an error, never a silent move to another port). */
 export async function startServer(app: H3, host: string, port: number): Promise<RunningServer> {
   const handle = toNodeHandler(app);
   // plain node:http (no listhen, whose port finder, URL printer and per-request shutdown tracking cost start time)
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    res.writeHead = writeHeadWithReason as ServerResponse["writeHead"];
-    return handle(req, res);
-  });
+  const server = createServer({ ServerResponse: ReasonedResponse }, (req, res) => handle(req, res));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
