@@ -31,7 +31,16 @@ export class Cancel implements CancelSignal {
     this.reason = reason;
     const listeners = this.#listeners;
     this.#listeners = undefined;
-    listeners?.forEach((listener) => listener());
+    // as an EventTarget does: one listener that throws does not keep the others from running
+    listeners?.forEach((listener) => {
+      try {
+        listener();
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    });
   }
 }
 

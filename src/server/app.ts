@@ -13,6 +13,7 @@ import { registerImagesRoutes } from "./routes/images.js";
 import { ACCOUNT_HEADER, EFFORT_HEADER } from "./routes/_shared.js";
 import { createRequestLogger, requestNote } from "./request-log.js";
 import { setAnswerHeader } from "./stream.js";
+import { nodeOf } from "./node.js";
 
 const OPEN_PATHS = new Set(["/", "/health", "/healthz"]);
 const CORS_HEADERS = "authorization, content-type, x-api-key, x-reasoning-format, x-codex-proxy-account, anthropic-version, anthropic-beta, openai-organization, openai-project, x-stainless-*";
@@ -44,8 +45,10 @@ export function createApp(ctx: ServerContext): H3 {
     app.use((event) => {
       if (event.req.method === "OPTIONS") return preflight(event, ctx);
       // set before the route runs: on the answers h3 builds, and on those the routes write themselves
-      applyCors(event, ctx, event.res.headers);
-      for (const [name, value] of corsHeaders(event, ctx)) setAnswerHeader(event, name, value);
+      const cors = corsHeaders(event, ctx);
+      if (!cors.length) return;
+      setCors(event.res.headers, cors);
+      if (nodeOf(event)) for (const [name, value] of cors) setAnswerHeader(event, name, value);
     });
   }
   if (ctx.options.apiKeys.length) {
@@ -92,16 +95,16 @@ function corsHeaders(event: H3Event, ctx: ServerContext): [string, string][] {
   return headers;
 }
 
-/** The CORS answer headers on a header set (an answer, or the event's prepared ones). */
-function applyCors(event: H3Event, ctx: ServerContext, headers: Headers): void {
-  for (const [name, value] of corsHeaders(event, ctx)) {
+/** CORS answer headers onto a header set (an answer, or the event's prepared ones). */
+function setCors(headers: Headers, cors: [string, string][]): void {
+  for (const [name, value] of cors) {
     if (name === "vary") headers.append(name, value);
     else headers.set(name, value);
   }
 }
 
 function withCors(event: H3Event, ctx: ServerContext, response: Response): Response {
-  applyCors(event, ctx, response.headers);
+  setCors(response.headers, corsHeaders(event, ctx));
   return response;
 }
 

@@ -27,24 +27,37 @@ function requestsUnder(shutdownSignal: AbortSignal): Set<Cancel> {
   return requests;
 }
 
+const CANCEL = "codexProxyCancel";
+const clientWentAway = () => new DOMException("The client went away", "AbortError");
+
 /**
- * Cancels the request when the client disconnects or the server shuts down. On Node it listens to the response
- * itself, the shutdown signal has one listener for every request, and the cancellation is a plain
- * {@link Cancel}: an AbortController per request, and EventTarget listeners on it, cost more than the rest of a
- * short request's bookkeeping.
+ * The request's cancellation, one per request however many backend requests it opens: it fires when the client
+ * disconnects (or had already) before its answer was complete, when the server shuts down, or on
+ * {@link cancelRequest}. On Node it listens to the response itself, the shutdown signal has one listener for every
+ * request, and the cancellation is a plain {@link Cancel}: an AbortController per request, and EventTarget
+ * listeners on it, cost more than the rest of a short request's bookkeeping.
  */
 export function requestSignal(event: H3Event, shutdownSignal: AbortSignal): CancelSignal {
   const res = nodeOf(event)?.res;
   if (!res) return AbortSignal.any([event.req.signal, shutdownSignal]);
+  const known = event.context[CANCEL] as Cancel | undefined;
+  if (known) return known;
   const cancel = new Cancel();
+  event.context[CANCEL] = cancel;
   if (shutdownSignal.aborted) return cancel.abort(shutdownSignal.reason), cancel;
+  if (res.destroyed) return cancel.abort(clientWentAway()), cancel; // gone while the request was being read or translated
   const requests = requestsUnder(shutdownSignal);
   requests.add(cancel);
   res.on("close", () => {
     requests.delete(cancel);
-    if (!res.writableEnded) cancel.abort(shutdownSignal.aborted ? shutdownSignal.reason : new DOMException("The client went away", "AbortError"));
+    if (!res.writableEnded) cancel.abort(shutdownSignal.aborted ? shutdownSignal.reason : clientWentAway());
   });
   return cancel;
+}
+
+/** Cancel what the request still has open upstream (one of its several backend requests failed: the rest is not wanted). */
+export function cancelRequest(event: H3Event, reason: unknown): void {
+  (event.context[CANCEL] as Cancel | undefined)?.abort(reason);
 }
 
 /** Whether the client closed the connection before its answer was complete. */

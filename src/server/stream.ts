@@ -23,9 +23,10 @@ export function streamResponse(event: H3Event, frames: AsyncIterable<string>, he
 const ANSWER_HEADERS = "codexProxyAnswerHeaders";
 
 /**
- * Name a header of this request's answer (CORS, the effort, the account). On Node the routes write their answers
- * themselves ({@link streamResponse}, {@link jsonResponse}), so the headers wait in a plain object: a web `Headers`
- * per request, merged into another by h3, costs more than translating a short answer.
+ * Name a header of an answer the route writes itself ({@link streamResponse}, {@link jsonResponse}, a relayed error):
+ * CORS, the effort, the account. On Node the headers wait in a plain object (a web `Headers` per request, merged
+ * into another by h3, costs more than translating a short answer), so `event.res.headers` only reaches the answers
+ * h3 builds from a returned value (`/v1/models`, token counts, errors).
  */
 export function setAnswerHeader(event: H3Event, name: string, value: string): void {
   if (!nodeOf(event)) return void event.res.headers.set(name, value); // in-process, h3 builds every answer

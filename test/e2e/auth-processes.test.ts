@@ -50,7 +50,8 @@ describe("one login, several processes", () => {
 
   it("a lock left by a killed process is taken over at once, by one of many waiting processes", async () => {
     const { configDir } = signedInConfigDir(fake, -60);
-    expect((await runCli(["status"], envFor(configDir))).code).toBe(0); // moves the single-account store into accounts/
+    const first = await runCli(["status"], envFor(configDir)); // moves the single-account store into accounts/
+    expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0);
     writeFileSync(join(userDir(configDir), "auth.json.lock"), `${await deadPid()} ${hostname()} 0123456789abcdef`, { mode: 0o600 });
     const before = fake.issuer.refreshCount;
     const started = Date.now();

@@ -4,6 +4,7 @@ import { PNG_1X1 } from "../fake-backend/codex.js";
 import type { FakeBackend } from "../fake-backend/index.js";
 import { validateAgainst } from "../helpers/openapi.js";
 import { useServedOpenAI, type ServeHandle } from "../helpers/serve.js";
+import { waitFor } from "../helpers/wait.js";
 
 let fake: FakeBackend;
 let serve: ServeHandle;
@@ -37,6 +38,16 @@ describe("POST /v1/images/generations through the openai SDK", () => {
     expect(res.data).toHaveLength(3);
     expect(fake.codex.calls.length - before).toBe(3);
     expect(res.usage?.total_tokens).toBe(450);
+  });
+
+  it("n > 1: when one backend request fails, the answer is its error and the others are aborted", async () => {
+    const before = fake.codex.calls.length;
+    // two pictures that take their time (the fake stops at the next step once the proxy hangs up), and one refused
+    const slow = { steps: [{ event: { type: "response.created", response: { id: "resp_slow", status: "in_progress" } } }, ...Array.from({ length: 300 }, () => ({ pause: 100 }))] };
+    fake.codex.queue.push({ status: 400, body: { detail: "Your request was rejected by the safety system" } }, slow, slow);
+    await expect(client.images.generate({ prompt: "three foxes", n: 3 })).rejects.toMatchObject({ status: 400 });
+    await waitFor(() => fake.codex.calls.slice(before).filter((c) => c.aborted).length === 2, { what: "the two slow backend requests to be aborted" });
+    expect(fake.codex.calls.slice(before).some((c) => c.finished)).toBe(false);
   });
 
   it("streams partial images and the completed image as the Images API does", async () => {

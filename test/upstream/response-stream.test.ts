@@ -1,5 +1,6 @@
 import type { Dispatcher } from "undici";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { Cancel } from "../../src/_utils/cancel.js";
 import { UpstreamError } from "../../src/upstream/errors.js";
 import { ResponseEventStream } from "../../src/upstream/response-stream.js";
 import { UpstreamEventParser } from "../../src/upstream/sse.js";
@@ -237,6 +238,22 @@ describe("ResponseEventStream: the caller gives up", () => {
     const { controller, calls } = fakeController();
     stream.onRequestStart(controller);
     expect(calls.abort).toEqual([caller.signal.reason]);
+  });
+
+  it("with the server's Cancel: aborted after dispatch but before undici started the request, it aborts at the start", async () => {
+    const cancel = new Cancel();
+    const stream = new ResponseEventStream({ idleTimeoutMs: 10_000, signal: cancel });
+    const reason = new DOMException("The client went away", "AbortError");
+    cancel.abort(reason); // the listener runs with no connection yet
+    const { controller, calls } = fakeController();
+    stream.onRequestStart(controller);
+    expect(calls.abort).toEqual([reason]);
+    const other = new Cancel();
+    other.abort("not an error");
+    const second = new ResponseEventStream({ idleTimeoutMs: 10_000, signal: other });
+    const started2 = fakeController();
+    second.onRequestStart(started2.controller);
+    expect(started2.calls.abort[0]).toMatchObject({ name: "AbortError" }); // undici is given an Error
   });
 
   it("aborts the rest of the answer when the consumer leaves before the terminal event", async () => {

@@ -7,6 +7,7 @@ import { translateContext, type ServerContext } from "../context.js";
 import { describeError, errorBody } from "../errors.js";
 import { drain, jsonResponse, SSE_HEADERS, streamResponse, translateFrames } from "../stream.js";
 import { openUpstream, route } from "./_shared.js";
+import { cancelRequest } from "../node.js";
 
 export function registerImagesRoutes(app: H3, ctx: ServerContext): void {
   route(app, "post", "/images/generations", (event) => images(event, ctx, false));
@@ -35,7 +36,7 @@ async function images(event: H3Event, ctx: ServerContext, edit: boolean): Promis
   const job = imagesToResponses(fields, translateCtx, edit ? inputs : undefined);
   const requested = typeof fields.model === "string" ? fields.model : job.request.model;
   if (job.stream) return streamImage(event, ctx, job, translateCtx, requested);
-  // n images: n backend answers, side by side
+  // n images: n backend answers, side by side; when one fails, the answer is that failure and the others stop
   const answers = await Promise.all(
     Array.from({ length: job.n }, async () => {
       const upstream = await openUpstream(event, ctx, job.request, translateCtx, requested);
@@ -43,7 +44,10 @@ async function images(event: H3Event, ctx: ServerContext, edit: boolean): Promis
       await drain(upstream.events, (e) => collector.push(e));
       return { images: collector.result(), usage: collector.usage };
     }),
-  );
+  ).catch((error: unknown) => {
+    cancelRequest(event, new DOMException("Another picture of the request failed", "AbortError"));
+    throw error;
+  });
   const data = answers.flatMap((a) => a.images);
   const first = data[0]!;
   return jsonResponse(event, {
