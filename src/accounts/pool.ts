@@ -2,7 +2,7 @@ import type { Logger } from "../_utils/logger.js";
 import { formatLocalTime, formatRelative } from "../_utils/format.js";
 import { AuthError, NotSignedInError } from "../auth/errors.js";
 import { RefreshFailedError } from "../auth/token-manager.js";
-import type { ResponseStreamOptions, UpstreamStream } from "../upstream/client.js";
+import { UpstreamAnswer, type ResponseStreamOptions, type UpstreamStream } from "../upstream/client.js";
 import type { UpstreamEvent } from "../upstream/sse.js";
 import { UpstreamError, unauthorizedBy } from "../upstream/errors.js";
 import type { CatalogSnapshot } from "../upstream/model-catalog.js";
@@ -307,11 +307,20 @@ async function throughPreamble(stream: UpstreamStream): Promise<UpstreamStream> 
       await iterator.return?.();
     }
   }
-  return { headers: stream.headers, events: replay(), get usage() { return stream.usage; } };
+  return new UpstreamAnswer(stream.headers, replay(), stream);
 }
 
-/** The stream with the account that serves it; `usage` stays a live getter. */
-function pooled(stream: UpstreamStream, account: AccountRecord, shared: boolean): PooledStream {
-  return { headers: stream.headers, events: stream.events, account, shared, get usage() { return stream.usage; } };
+/** The stream with the account that serves it; `usage` stays live. */
+class PooledAnswer extends UpstreamAnswer implements PooledStream {
+  readonly account: AccountRecord;
+  readonly shared: boolean;
+
+  constructor(stream: UpstreamStream, account: AccountRecord, shared: boolean) {
+    super(stream.headers, stream.events, stream);
+    this.account = account;
+    this.shared = shared;
+  }
 }
+
+const pooled = (stream: UpstreamStream, account: AccountRecord, shared: boolean): PooledStream => new PooledAnswer(stream, account, shared);
 
