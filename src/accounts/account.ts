@@ -70,10 +70,6 @@ export class Account implements AccountParts {
     return this.#saved ?? undefined;
   }
 
-  /**
-   * Set the account aside until the reset the backend gave; saved beside its tokens, so that `status` and a
-   * restarted serve know it too. Returns whether this is news (the account was not known to be limited).
-   */
   /** What `status --json` and `GET /v1/usage` say of this account (never a token). */
   describe(now = Date.now()) {
     const limitedUntil = this.limitedUntil(now);
@@ -88,6 +84,10 @@ export class Account implements AccountParts {
     };
   }
 
+  /**
+   * Set the account aside until the reset the backend gave; saved beside its tokens, so that `status` and a
+   * restarted serve know it too. Returns whether this is news (the account was not known to be limited).
+   */
   markLimited(error: UpstreamError, now = Date.now()): boolean {
     const news = this.#limitedUntil <= now;
     this.#limitedUntil = Math.max(this.#limitedUntil, error.extra.resetsAt ?? now + UNKNOWN_RESET_MS);

@@ -125,7 +125,7 @@ export class AccountPool {
   /** Serve with this account and no other (pinned, or the only one); what its failure says about it is kept. */
   async #only(account: Account, body: Record<string, unknown>, options: PoolResponseOptions): Promise<PooledStream> {
     try {
-      return pooled(await account.upstream.createResponse(body, options), account.record, this.#accounts.length > 1);
+      return new PooledAnswer(await account.upstream.createResponse(body, options), account.record, this.#accounts.length > 1);
     } catch (error) {
       if (error instanceof UpstreamError && !options.signal?.aborted) this.#learn(account, error, body);
       throw error;
@@ -138,7 +138,7 @@ export class AccountPool {
       let stream = await account.upstream.createResponse(body, options);
       if (this.#accounts.length > 1) stream = await throughPreamble(stream);
       if (options.sessionId) this.#remember(options.sessionId, account.key);
-      return pooled(stream, account.record, this.#accounts.length > 1);
+      return new PooledAnswer(stream, account.record, this.#accounts.length > 1);
     } catch (error) {
       if (!(error instanceof UpstreamError) || options.signal?.aborted || !this.#learn(account, error, body)) throw error;
       failures.push({ account, error });
@@ -321,6 +321,4 @@ class PooledAnswer extends UpstreamAnswer implements PooledStream {
     this.shared = shared;
   }
 }
-
-const pooled = (stream: UpstreamStream, account: AccountRecord, shared: boolean): PooledStream => new PooledAnswer(stream, account, shared);
 

@@ -34,8 +34,8 @@ export function setAnswerHeader(event: H3Event, name: string, value: string): vo
 }
 
 /** The headers named for this answer, for the answers the routes write themselves: streams, JSON, relayed errors. */
-export function preparedHeaders(event: H3Event): Record<string, string> {
-  if (nodeOf(event)) return { ...(event.context[ANSWER_HEADERS] as Record<string, string> | undefined) };
+export function preparedHeaders(event: H3Event): Readonly<Record<string, string>> {
+  if (nodeOf(event)) return (event.context[ANSWER_HEADERS] as Record<string, string> | undefined) ?? {};
   const prepared: Record<string, string> = {};
   event.res.headers.forEach((value, name) => (prepared[name] = value));
   return prepared;
@@ -46,13 +46,11 @@ export function preparedHeaders(event: H3Event): Record<string, string> {
  * prepared headers; h3 ends it in the same tick, so it leaves in one write.
  */
 export function jsonResponse(event: H3Event, body: unknown, headers: Record<string, string> = {}): unknown {
+  for (const [name, value] of Object.entries(headers)) setAnswerHeader(event, name, value);
   const res = nodeOf(event)?.res;
-  if (!res) {
-    for (const [name, value] of Object.entries(headers)) event.res.headers.set(name, value);
-    return body;
-  }
+  if (!res) return body; // in-process, h3 builds the answer
   const json = JSON.stringify(body);
-  res.writeHead(200, { ...preparedHeaders(event), ...headers, "content-type": "application/json;charset=UTF-8", "content-length": String(Buffer.byteLength(json)) });
+  res.writeHead(200, { ...preparedHeaders(event), "content-type": "application/json;charset=UTF-8", "content-length": String(Buffer.byteLength(json)) });
   res.write(json);
   return null;
 }

@@ -24,9 +24,9 @@ export const SERVICE_NAME = "codex-proxy";
 
 /**
  * Node flags of the daemon. V8 sizes its heap for throughput: after waves of 64 concurrent streams the young
- * generation has grown to 32 MiB and the old one holds 8–20 MiB of garbage (12 MiB live), RSS 124–154 MiB.
- * Semi-spaces of 2 MiB and an old generation grown by half (not up to 4×) keep it at 86–89 MiB for 5–15% more
- * CPU per request (bench/RESULTS.md). Only the command line sets the young generation's limit.
+ * generation has grown to 32 MiB and the old one has grown too, RSS 115–125 MiB. Semi-spaces of 2 MiB and an old
+ * generation grown by half (not up to 4×) keep it at 85–88 MiB for about a third more CPU per short request in such
+ * bursts (bench/RESULTS.md). Only the command line sets these limits.
  */
 export const NODE_FLAGS = ["--max-semi-space-size=2", "--heap-growing-percent=50"];
 

@@ -39,14 +39,12 @@ export class UsageStore {
 
   /** Forget the figures without saving them (the account was removed). */
   discard(): void {
-    if (this.#writeTimer) clearTimeout(this.#writeTimer);
-    this.#writeTimer = undefined;
+    this.#cancelWrite();
     this.latest = undefined;
   }
 
   flush(): void {
-    if (this.#writeTimer) clearTimeout(this.#writeTimer);
-    this.#writeTimer = undefined;
+    this.#cancelWrite();
     if (!this.latest) return;
     try {
       // a cache, written every second under traffic: no fsync on serve's event loop
@@ -54,6 +52,11 @@ export class UsageStore {
     } catch (error) {
       this.logger?.debug(`Could not save usage limits: ${(error as Error).message}`);
     }
+  }
+
+  #cancelWrite(): void {
+    clearTimeout(this.#writeTimer);
+    this.#writeTimer = undefined;
   }
 
   #warnIfHigh(snapshot: RateLimitSnapshot): void {
