@@ -32,22 +32,32 @@ const num = (value: string | undefined): number | null => {
 const bool = (value: string | undefined): boolean | null =>
   value === undefined ? null : value === "true" || value === "1" ? true : value === "false" || value === "0" ? false : null;
 
-function readWindow(headers: Headers, prefix: string, now: number): RateLimitWindow | null {
-  const used = num(first(headers, `${prefix}-used-percent`));
+/** The header names of one window, spelled out once: every backend answer is read. */
+const windowHeaders = (prefix: string) => ({
+  used: `${prefix}-used-percent`,
+  resetAt: `${prefix}-reset-at`,
+  resetAfter: `${prefix}-reset-after-seconds`,
+  minutes: `${prefix}-window-minutes`,
+});
+const PRIMARY = windowHeaders("x-codex-primary");
+const SECONDARY = windowHeaders("x-codex-secondary");
+
+function readWindow(headers: Headers, names: typeof PRIMARY, now: number): RateLimitWindow | null {
+  const used = num(first(headers, names.used));
   if (used === null) return null; // the window only counts when its percentage is present
-  const resetAt = num(first(headers, `${prefix}-reset-at`));
-  const resetAfter = num(first(headers, `${prefix}-reset-after-seconds`));
+  const resetAt = num(first(headers, names.resetAt));
+  const resetAfter = num(first(headers, names.resetAfter));
   return {
     usedPercent: used,
-    windowMinutes: num(first(headers, `${prefix}-window-minutes`)),
+    windowMinutes: num(first(headers, names.minutes)),
     resetsAt: resetAt !== null ? resetAt * 1000 : resetAfter !== null ? now + resetAfter * 1000 : null,
   };
 }
 
 /** The `x-codex-*` usage headers of a backend response; `undefined` when it carries none. */
 export function parseRateLimitHeaders(headers: Headers, now = Date.now()): RateLimitSnapshot | undefined {
-  const primary = readWindow(headers, "x-codex-primary", now);
-  const secondary = readWindow(headers, "x-codex-secondary", now);
+  const primary = readWindow(headers, PRIMARY, now);
+  const secondary = readWindow(headers, SECONDARY, now);
   if (!primary && !secondary) return undefined;
   const hasCredits = bool(first(headers, "x-codex-credits-has-credits"));
   const unlimited = bool(first(headers, "x-codex-credits-unlimited"));

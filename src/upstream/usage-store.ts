@@ -61,9 +61,9 @@ export class UsageStore {
 
   #warnIfHigh(snapshot: RateLimitSnapshot): void {
     for (const [name, window] of [["5-hour", snapshot.primary], ["weekly", snapshot.secondary]] as const) {
-      if (!window) continue;
+      if (!window || window.usedPercent < 90) continue;
       const key = `${name}:${window.resetsAt ?? ""}`;
-      if (window.usedPercent >= 90 && !this.#warned.has(key)) {
+      if (!this.#warned.has(key)) {
         this.#warned.add(key);
         const resets = window.resetsAt ? `; resets ${formatLocalTime(window.resetsAt)} (${formatRelative(window.resetsAt)})` : "";
         const owner = this.owner?.();
