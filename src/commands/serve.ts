@@ -2,7 +2,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { setMaxListeners } from "node:events";
 import { CliError } from "../errors.js";
 import { parseDuration } from "../_utils/format.js";
-import { limitHeap, SERVE_HEAP } from "../_utils/heap.js";
+import { limitSemiSpace, SERVE_SEMI_SPACE_MIB } from "../_utils/heap.js";
 import { registerSecret } from "../_utils/redact.js";
 import { createApp } from "../server/app.js";
 import { serveOptions, type ServeOptions } from "../server/context.js";
@@ -76,7 +76,7 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
   const shutdown = new AbortController();
   // every in-flight request listens to it (and stops listening when it ends): no limit, and no leak warning
   setMaxListeners(0, shutdown.signal);
-  const unlimitHeap = limitHeap(SERVE_HEAP);
+  const unlimitSemiSpace = limitSemiSpace(SERVE_SEMI_SPACE_MIB);
   const app = createApp({ options, upstream, catalog, usage, logger, shutdownSignal: shutdown.signal, version: pkg.version });
   const server = await startServer(app, config.host, config.port);
 
@@ -109,7 +109,7 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
   // warm the model list in the background; a failure (no login, a corrupt store) is the first request's to report
   catalog.get().catch((error: unknown) => logger.debug(`Model list not warmed: ${(error as Error).message}`));
   await stopped;
-  unlimitHeap();
+  unlimitSemiSpace();
   await ctx.close();
   logger.info("Stopped");
 }

@@ -6,13 +6,13 @@ const HEAP = join(import.meta.dirname, "../../src/_utils/heap.ts");
 
 /**
  * A child process allocating like a busy server (short-lived objects, some surviving a collection or two), with
- * `limitHeap` applied or not; prints the young generation's size in MiB (both semi-spaces) at the end.
+ * `limitSemiSpace` applied or not; prints the young generation's size in MiB (both semi-spaces) at the end.
  */
 function youngGenerationAfterLoad(opts: { limit: boolean; nodeFlags?: string[] }): number {
   const code = `
     import { getHeapSpaceStatistics } from "node:v8";
-    import { limitHeap } from ${JSON.stringify(HEAP)};
-    if (${opts.limit}) limitHeap({ semiSpaceMiB: 2, heapGrowingPercent: 50 });
+    import { limitSemiSpace } from ${JSON.stringify(HEAP)};
+    if (${opts.limit}) limitSemiSpace(2);
     const sleep = () => new Promise((resolve) => setImmediate(resolve));
     let live = [];
     for (let round = 0; round < 300; round++) {
@@ -29,7 +29,7 @@ function youngGenerationAfterLoad(opts: { limit: boolean; nodeFlags?: string[] }
   return Number(child.stdout.trim());
 }
 
-describe("limitHeap", () => {
+describe("limitSemiSpace", () => {
   it("keeps the semi-spaces at their limit under load, where V8 alone grows them further", () => {
     expect(youngGenerationAfterLoad({ limit: false })).toBeGreaterThan(4);
     expect(youngGenerationAfterLoad({ limit: true })).toBeLessThanOrEqual(4);
