@@ -106,8 +106,8 @@ export function streamEndReason(error: unknown, event: H3Event, ctx: ServerConte
 export interface FrameMapping {
   /** frames before the first event */
   start?: () => string[];
-  /** frames for one upstream event */
-  map: (event: ResponsesEvent) => string[];
+  /** the frames for one upstream event, written together (often none: "") */
+  map: (event: ResponsesEvent) => string;
   /** frames after the last event */
   end?: () => string[];
   /** frames that tell the client the stream failed (after whatever was already sent) */
@@ -162,7 +162,7 @@ export async function translateFrames(
       if (next.done) upstream.done = shown = true;
       else
         for (const upstreamEvent of next.value) {
-          const frames = mapping.map(upstreamEvent).join("");
+          const frames = mapping.map(upstreamEvent);
           held += frames;
           if (frames && !PREAMBLE.has(upstreamEvent.type)) shown = true;
         }
@@ -189,7 +189,7 @@ async function* frameLoop(held: string, upstream: Upstream, mapping: FrameMappin
       });
       if (next.done) break;
       let frames = "";
-      for (const upstreamEvent of next.value) for (const frame of mapping.map(upstreamEvent)) frames += frame;
+      for (const upstreamEvent of next.value) frames += mapping.map(upstreamEvent);
       if (frames) yield frames;
     }
     upstream.done = true;

@@ -84,6 +84,7 @@ export class UpstreamClient {
   readonly #responsesUrl: URL;
   readonly #clientVersion: string;
   readonly #userAgent: string;
+  #bearer = { token: "", header: "" };
   constructor(options: UpstreamClientOptions) {
     this.#options = options;
     this.#responsesUrl = new URL(`${options.baseUrl}/responses`);
@@ -162,8 +163,10 @@ export class UpstreamClient {
   }
 
   #headers(token: AccessToken, extra: Record<string, string>): Record<string, string> {
+    // an access token is a couple of KB and stays the same for hours: one header string for all its requests
+    if (this.#bearer.token !== token.accessToken) this.#bearer = { token: token.accessToken, header: `Bearer ${token.accessToken}` };
     return {
-      authorization: `Bearer ${token.accessToken}`,
+      authorization: this.#bearer.header,
       ...(token.accountId ? { "chatgpt-account-id": token.accountId } : {}),
       originator: ORIGINATOR,
       "user-agent": this.#userAgent,

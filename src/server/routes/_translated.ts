@@ -73,7 +73,11 @@ export async function answerTranslated<T extends Translated, Chunk>(event: H3Eve
     upstream.events,
     {
       start: answer.start,
-      map: (e) => answer.push(e).map(frame),
+      map: (e) => {
+        let frames = "";
+        for (const chunk of answer.push(e)) frames += frame(chunk);
+        return frames;
+      },
       end: () => [...(answer.end?.().map(frame) ?? []), ...(family.done ? [family.done] : [])],
       fail: (reason) => [family.errorFrame(errorBody(family.errors, describeError(reason)))],
     },

@@ -70,18 +70,18 @@ async function streamImage(event: H3Event, ctx: ServerContext, job: ImageJob, tr
   const upstream = await openUpstream(event, ctx, job.request, translateCtx, requested);
   const collector = new ImageCollector();
   const frame = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
-  const map = (e: ResponsesEvent): string[] => {
+  const map = (e: ResponsesEvent): string => {
     collector.push(e);
     const created_at = Math.floor(Date.now() / 1000);
     if (e.type === "response.image_generation_call.partial_image") {
       const partial = { b64_json: String(e.partial_image_b64 ?? ""), created_at, ...pick(e), partial_image_index: Number(e.partial_image_index ?? 0) };
-      return [frame(`${job.kind}.partial_image`, partial)];
+      return frame(`${job.kind}.partial_image`, partial);
     }
     if (e.type === "response.completed" || e.type === "response.incomplete") {
       const image = collector.result()[0]!;
-      return [frame(`${job.kind}.completed`, { b64_json: image.b64_json, created_at, ...settings(image), usage: imagesUsage([collector.usage]) })];
+      return frame(`${job.kind}.completed`, { b64_json: image.b64_json, created_at, ...settings(image), usage: imagesUsage([collector.usage]) });
     }
-    return [];
+    return "";
   };
   const frames = await translateFrames(
     upstream.events,

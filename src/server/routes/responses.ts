@@ -59,7 +59,7 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
       // the backend's events go to the client as they are, the lifecycle ones filled in
       map: (e) => {
         sequence = typeof e.sequence_number === "number" ? e.sequence_number : sequence + 1;
-        return [sseFrame(completer.complete(e))];
+        return sseFrame(completer.complete(e));
       },
       fail: (reason) => {
         if (reason instanceof UpstreamError && reason.extra.event) {
