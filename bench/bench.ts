@@ -136,7 +136,7 @@ for (const width of [1, 16, 256]) {
   // the proxy's non-stream path is warmed on its own (the rows above only streamed), then the two paths alternate
   // in rounds and each gives its median: one round each moved this ratio ±5 % between runs
   const seconds = quick ? 0.75 : 2;
-  const rounds = quick ? 2 : 4;
+  const rounds = quick ? 3 : 5; // odd: the median is a round's own figure
   const rps: Record<Path, number[]> = { direct: [], proxy: [] };
   for (const path of ["direct", "proxy"] as const) await load(path, "short", 16, { total: 2000 }, false);
   for (let round = 0; round < rounds; round++) {

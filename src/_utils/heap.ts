@@ -10,13 +10,15 @@ import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
 export const SERVE_SEMI_SPACE_MIB = 8;
 
 /**
- * Keep V8's semi-spaces at most `semiSpaceMiB`. Only the command line sets that limit (`--max-semi-space-size`);
- * at run time V8 reads its growth factor each time it grows them, so the factor is 2 below the limit and 1 at it,
- * checked after each collection. V8 still shrinks them when the process idles. A limit given on node's command
- * line or in `NODE_OPTIONS` is left alone. Returns the function that stops watching.
+ * Keep V8's semi-spaces at `semiSpaceMiB` once they reach it. Only the command line sets a hard limit
+ * (`--max-semi-space-size`); at run time V8 reads its growth factor each time it grows them, so the factor is 2 below
+ * the limit and 1 at it, checked after each collection. The check runs between turns of the event loop: one long
+ * synchronous task (parsing a body of many MB) can still grow them past the limit, up to V8's own, until V8 shrinks
+ * them when the process idles. Semi-space settings given on node's command line or in `NODE_OPTIONS` are left
+ * alone. Process-wide: one per process. Returns the function that stops watching.
  */
 export function limitSemiSpace(semiSpaceMiB: number, given = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ")): () => void {
-  if (/--(max[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)\b/.test(given)) return () => {};
+  if (/--(m(ax|in)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)\b/.test(given)) return () => {};
   const limit = 2 * semiSpaceMiB * 1024 * 1024; // the new space's size counts both semi-spaces
   let factor = 2;
   const check = () => {

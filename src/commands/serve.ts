@@ -76,9 +76,9 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
   const shutdown = new AbortController();
   // every in-flight request listens to it (and stops listening when it ends): no limit, and no leak warning
   setMaxListeners(0, shutdown.signal);
-  const unlimitSemiSpace = limitSemiSpace(SERVE_SEMI_SPACE_MIB);
   const app = createApp({ options, upstream, catalog, usage, logger, shutdownSignal: shutdown.signal, version: pkg.version });
   const server = await startServer(app, config.host, config.port);
+  const unlimitSemiSpace = limitSemiSpace(SERVE_SEMI_SPACE_MIB);
 
   try {
     const accounts = ctx.core.accounts.list();
