@@ -43,6 +43,8 @@ export interface ResponseStreamOptions {
   signal?: CancelSignal;
   /** sent as `session-id`; the conversation's cache key */
   sessionId?: string;
+  /** event types the caller does not need, left unparsed (an answer built whole: `PARTIAL_EVENTS`) */
+  skip?: ReadonlySet<string>;
 }
 
 export interface UpstreamStream {
@@ -180,7 +182,7 @@ export class UpstreamClient {
   }
 
   async #attempt(payload: string, token: AccessToken, options: ResponseStreamOptions): Promise<Attempt> {
-    const stream = new ResponseEventStream({ signal: options.signal, idleTimeoutMs: this.#options.idleTimeoutMs ?? 300_000 });
+    const stream = new ResponseEventStream({ signal: options.signal, idleTimeoutMs: this.#options.idleTimeoutMs ?? 300_000, skip: options.skip });
     this.#options.dispatcher.dispatch(
       {
         origin: this.#responsesUrl.origin,

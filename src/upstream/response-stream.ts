@@ -19,6 +19,8 @@ export interface ResponseEventStreamOptions {
   signal?: CancelSignal;
   /** give up when the backend sends nothing for this long */
   idleTimeoutMs: number;
+  /** event types not to parse (an answer built whole: `PARTIAL_EVENTS`) */
+  skip?: ReadonlySet<string>;
 }
 
 /** events waiting for a slow consumer before the socket is paused */
@@ -48,13 +50,14 @@ export class ResponseEventStream implements Dispatcher.DispatchHandler {
   #chunks: Buffer[] = [];
   #controller: Dispatcher.DispatchController | undefined;
   #responseEnded = false;
-  readonly #parser = new UpstreamEventParser();
+  readonly #parser: UpstreamEventParser;
   #idle: NodeJS.Timeout | undefined;
   readonly #options: ResponseEventStreamOptions;
   readonly #onAbort = () => this.#abort(this.#options.signal?.reason);
 
   constructor(options: ResponseEventStreamOptions) {
     this.#options = options;
+    this.#parser = new UpstreamEventParser(options.skip);
     this.head = new Promise((resolve, reject) => {
       this.#resolveHead = resolve;
       this.#rejectHead = reject;

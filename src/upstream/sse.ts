@@ -6,6 +6,31 @@ import { UpstreamError, errorFromFailedEvent } from "./errors.js";
 export type UpstreamEvent = ResponsesEvent;
 
 const TERMINAL = new Set(["response.completed", "response.incomplete"]);
+
+/**
+ * Events an answer built whole (a non-stream response) can do without: every output item arrives complete in
+ * `response.output_item.done`, its text, citations, reasoning summary and call arguments included (the Codex CLI
+ * builds its history from those too), so the pieces streamed before it need not be parsed. Lifecycle, item,
+ * refusal, terminal and failure events are always read.
+ */
+export const PARTIAL_EVENTS: ReadonlySet<string> = new Set([
+  "response.in_progress",
+  "response.content_part.added",
+  "response.content_part.done",
+  "response.output_text.delta",
+  "response.output_text.done",
+  "response.output_text.annotation.added",
+  "response.reasoning_summary_part.added",
+  "response.reasoning_summary_part.done",
+  "response.reasoning_summary_text.delta",
+  "response.reasoning_summary_text.done",
+  "response.reasoning_text.delta",
+  "response.reasoning_text.done",
+  "response.function_call_arguments.delta",
+  "response.function_call_arguments.done",
+  "response.custom_tool_call_input.delta",
+  "response.custom_tool_call_input.done",
+]);
 const FAILED = new Set(["response.failed", "error"]);
 
 /**
@@ -25,6 +50,9 @@ export class UpstreamEventParser {
   readonly #sse: EventSourceParser = createParser({ onEvent: (message) => this.#onMessage(message) });
   readonly #decoder = new StringDecoder("utf8");
 
+  /** `skip`: event types not parsed at all (by the SSE `event` name), such as {@link PARTIAL_EVENTS} */
+  constructor(private readonly skip?: ReadonlySet<string>) {}
+
   /** The events this chunk completed, in order (often none, for an event split across reads). */
   feed(chunk: Buffer | string): UpstreamEvent[] {
     if (this.completed || this.failure) return [];
@@ -43,6 +71,7 @@ export class UpstreamEventParser {
 
   #onMessage(message: EventSourceMessage): void {
     if (this.completed || this.failure || message.data === "[DONE]") return;
+    if (message.event !== undefined && this.skip?.has(message.event)) return;
     let data: unknown;
     try {
       data = JSON.parse(message.data);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { UpstreamEventParser } from "../../src/upstream/sse.js";
+import { PARTIAL_EVENTS, UpstreamEventParser } from "../../src/upstream/sse.js";
 import { UpstreamError } from "../../src/upstream/errors.js";
 
 const frame = (event: Record<string, unknown>, eol = "\n") => `event: ${String(event.type)}${eol}data: ${JSON.stringify(event)}${eol}${eol}`;
@@ -22,6 +22,21 @@ function parse(bytes: Buffer, cuts: number[] = []) {
 }
 
 describe("UpstreamEventParser", () => {
+  it("leaves the skipped event types unparsed, by their SSE name, and still reads items, failures and unnamed events", () => {
+    const item = { type: "response.output_item.done", output_index: 0, item: { type: "message", id: "msg_1", content: [{ type: "output_text", text: "ab" }] } };
+    const parser = new UpstreamEventParser(PARTIAL_EVENTS);
+    // a skipped event is not even parsed: its broken JSON would otherwise fail the stream
+    const bytes = frame(delta("a")) + "event: response.output_text.delta\ndata: {broken\n\n" + frame(item) + `data: ${JSON.stringify(delta("unnamed"))}\n\n` + frame(completed);
+    const events = [...parser.feed(Buffer.from(bytes)), ...parser.end()];
+    expect(parser.failure).toBeUndefined();
+    expect(events.map((e) => e.type)).toEqual(["response.output_item.done", "response.output_text.delta", "response.completed"]);
+
+    const failing = new UpstreamEventParser(PARTIAL_EVENTS);
+    failing.feed(Buffer.from(frame(delta("a")) + frame({ type: "response.failed", response: { error: { code: "server_error", message: "boom" } } })));
+    expect(failing.failure).toBeInstanceOf(UpstreamError);
+  });
+
+
   it("gives the same events however the bytes are split: inside multi-byte characters, CRLF pairs and field names", () => {
     const texts = ["Grüße ", "日本語 ", "🌍🚀 ", "line\nbreak ", 'quote " and \\ '];
     fc.assert(

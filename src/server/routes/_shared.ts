@@ -3,6 +3,7 @@ import { unknownModel } from "../../translate/model-name.js";
 import type { TranslateContext } from "../../translate/responses/build.js";
 import type { ResponsesRequest } from "../../translate/responses/types.js";
 import { UpstreamError } from "../../upstream/errors.js";
+import { PARTIAL_EVENTS } from "../../upstream/sse.js";
 import { AccountNotFoundError, AmbiguousAccountError } from "../../accounts/errors.js";
 import { InvalidRequestError } from "../../translate/errors.js";
 import type { ServedStream, ServerContext } from "../context.js";
@@ -25,7 +26,8 @@ export function route(app: H3, method: "get" | "post", path: string, handler: Ha
 
 /**
  * Send the translated request, aborted when the client leaves or the server stops; a model the backend does not
- * know is reported with the account's list.
+ * know is reported with the account's list. `whole`: the answer is built from whole output items (a non-stream
+ * response), so the backend's deltas are left unparsed.
  */
 export async function openUpstream(
   event: H3Event,
@@ -33,6 +35,7 @@ export async function openUpstream(
   request: ResponsesRequest,
   translateCtx: TranslateContext,
   requestedModel: string,
+  whole = false,
 ): Promise<ServedStream> {
   // the effort may differ from the one asked for (clamped to the model's), so every answer names it
   const effort = request.reasoning?.effort;
@@ -47,6 +50,7 @@ export async function openUpstream(
       signal: requestSignal(event, ctx.shutdownSignal),
       sessionId: request.prompt_cache_key,
       account: event.req.headers.get(ACCOUNT_HEADER) ?? undefined,
+      skip: whole ? PARTIAL_EVENTS : undefined,
     });
     if (upstream.account) setAnswerHeader(event, ACCOUNT_HEADER, upstream.account.accountId ?? upstream.account.key);
     if (note) {

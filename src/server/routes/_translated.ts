@@ -60,7 +60,7 @@ export function translatedRoute<T extends Translated, Chunk>(ctx: ServerContext,
 export async function answerTranslated<T extends Translated, Chunk>(event: H3Event, ctx: ServerContext, body: unknown, family: TranslatingFamily<T, Chunk>): Promise<unknown> {
   const translateCtx = await translateContext(ctx);
   const translation = family.translate(body, translateCtx, event);
-  const upstream = await openUpstream(event, ctx, translation.request, translateCtx, translation.model);
+  const upstream = await openUpstream(event, ctx, translation.request, translateCtx, translation.model, !translation.stream);
   const answer = family.answer(translation);
   if (!translation.stream) {
     const chunks: Chunk[] = [];

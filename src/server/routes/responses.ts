@@ -31,7 +31,7 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
   const { request, stream } = responsesToBackend(body, translateCtx);
   let upstream: UpstreamStream;
   try {
-    upstream = await openUpstream(event, ctx, request, translateCtx, String((body as Record<string, unknown>).model ?? request.model));
+    upstream = await openUpstream(event, ctx, request, translateCtx, String((body as Record<string, unknown>).model ?? request.model), !stream);
   } catch (error) {
     if (!(error instanceof UpstreamError)) throw error;
     const backend = relayed(error.extra.headers ?? {}, backendHeader);
