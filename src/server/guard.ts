@@ -38,20 +38,15 @@ export function createRequestGuard(options: GuardOptions): (event: H3Event) => E
   // A loopback name passes on any port: a browser always names the port it talks to, and a page cannot make
   // it send a loopback name for its own server, so only a local forwarder (a dev proxy, a logging tap) sends
   // `localhost:<its port>`, and that is the user's own.
-  const hostAllowedUncached = (host: string, port: string): boolean => {
-    const { name, port: named } = splitHost(host.toLowerCase());
-    if (isLoopbackName(name)) return true;
-    if (name === listenName && (named === undefined || named === port)) return true;
-    return allowedByUser(options.allowedHosts, name, named);
-  };
-  // every request names the same few hosts: remember the verdicts (a bounded few, so that made-up names cannot
-  // grow the map)
+  // Every request names the same few hosts: the verdicts are remembered (a bounded few, so that made-up names
+  // cannot grow the map).
   const verdicts = new Map<string, boolean>();
   const hostAllowed = (host: string, port: string): boolean => {
     const key = `${port} ${host}`;
     let allowed = verdicts.get(key);
     if (allowed === undefined) {
-      allowed = hostAllowedUncached(host, port);
+      const { name, port: named } = splitHost(host.toLowerCase());
+      allowed = isLoopbackName(name) || (name === listenName && (named === undefined || named === port)) || allowedByUser(options.allowedHosts, name, named);
       if (verdicts.size >= 64) verdicts.clear();
       verdicts.set(key, allowed);
     }

@@ -6,6 +6,7 @@ import { UpstreamError, errorFromFailedEvent } from "./errors.js";
 export type UpstreamEvent = ResponsesEvent;
 
 const TERMINAL = new Set(["response.completed", "response.incomplete"]);
+const FAILED = new Set(["response.failed", "error"]);
 
 /**
  * Events an answer built whole (a non-stream response) can do without: every output item arrives complete in
@@ -31,7 +32,6 @@ export const PARTIAL_EVENTS: ReadonlySet<string> = new Set([
   "response.custom_tool_call_input.delta",
   "response.custom_tool_call_input.done",
 ]);
-const FAILED = new Set(["response.failed", "error"]);
 
 /**
  * Bytes of the backend's SSE body → Responses events, fed as they arrive (push, so no stream objects sit

@@ -36,7 +36,6 @@ describe("UpstreamEventParser", () => {
     expect(failing.failure).toBeInstanceOf(UpstreamError);
   });
 
-
   it("gives the same events however the bytes are split: inside multi-byte characters, CRLF pairs and field names", () => {
     const texts = ["Grüße ", "日本語 ", "🌍🚀 ", "line\nbreak ", 'quote " and \\ '];
     fc.assert(
