@@ -6,8 +6,10 @@ const HEAP = join(import.meta.dirname, "../../src/_utils/heap.ts");
 
 /**
  * A child process allocating like a busy server (short-lived objects, some surviving a collection or two, the
- * event loop turning between batches), with `limitSemiSpace(8)` applied or not; prints the young generation's size
- * in MiB (both semi-spaces) at the end. V8 alone grows it to 32 MiB or more (Node 20 and 22: 32; Node 24: 128).
+ * event loop turning between batches of less than one collection's worth), with `limitSemiSpace(8)` applied or not;
+ * prints the young generation's size in MiB (both semi-spaces) at the end. V8 alone grows it to 32 MiB or more (Node
+ * 20 and 22: 32; Node 24: 128). The observer hears of a collection a turn later, so a turn that survives a whole
+ * semi-space twice over could grow it twice: the soft cap `limitSemiSpace` describes.
  */
 function youngGenerationAfterLoad(opts: { limit: boolean; given?: string; nodeFlags?: string[] }): number {
   const code = `
@@ -16,9 +18,9 @@ function youngGenerationAfterLoad(opts: { limit: boolean; given?: string; nodeFl
     if (${opts.limit}) limitSemiSpace(8, ${opts.given === undefined ? "undefined" : JSON.stringify(opts.given)});
     const turn = () => new Promise((resolve) => setImmediate(resolve));
     let live = [];
-    for (let round = 0; round < 400; round++) {
-      for (let i = 0; i < 20000; i++) live.push({ i, text: "x" + i, list: [i, i] });
-      if (live.length > 60000) live = live.slice(-20000);
+    for (let round = 0; round < 2000; round++) {
+      for (let i = 0; i < 4000; i++) live.push({ i, text: "x" + i, list: [i, i] });
+      if (live.length > 16000) live = live.slice(-4000);
       await turn(); // the collector's observer runs between turns, as between a server's requests
     }
     const space = getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
