@@ -26,7 +26,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   });
   const reporters = logger.options.reporters.map(
     (inner): ConsolaReporter => ({
-      log: (logObj, ctx) => inner.log({ ...logObj, args: logObj.args.map((a) => redactValue(a)) }, ctx),
+      log: (logObj, ctx) => inner.log(Object.assign({}, logObj, { args: logObj.args.map((a) => redactValue(a)) }), ctx),
     }),
   );
   logger.setReporters(reporters);

@@ -17,7 +17,7 @@ export function streamResponse(event: H3Event, frames: AsyncIterable<string>, he
   const res = nodeOf(event)?.res;
   if (!res) return webStreamResponse(frames, headers);
   // null once the frames are out: h3 ends the response in the same tick, so the last frames and the end leave in one write
-  return writeFrames(res, frames, { ...preparedHeaders(event), ...headers }).then(() => null);
+  return writeFrames(res, frames, Object.assign({}, preparedHeaders(event), headers)).then(() => null);
 }
 
 const ANSWER_HEADERS = "codexProxyAnswerHeaders";
@@ -50,7 +50,7 @@ export function jsonResponse(event: H3Event, body: unknown, headers: Record<stri
   const res = nodeOf(event)?.res;
   if (!res) return body; // in-process, h3 builds the answer
   const json = JSON.stringify(body);
-  res.writeHead(200, { ...preparedHeaders(event), "content-type": "application/json;charset=UTF-8", "content-length": String(Buffer.byteLength(json)) });
+  res.writeHead(200, Object.assign({}, preparedHeaders(event), { "content-type": "application/json;charset=UTF-8", "content-length": String(Buffer.byteLength(json)) }));
   res.write(json);
   return null;
 }

@@ -31,7 +31,7 @@ export function splitEffortSuffix(name: string, efforts: string[] = KNOWN_EFFORT
 export function resolveModel(name: string, models: ModelInfo[], authoritative: boolean): ResolvedModel {
   // a model whose own name ends in -fast wins over the suffix
   if (FAST_SUFFIX.test(name) && !models.some((m) => m.slug.toLowerCase() === name.toLowerCase())) {
-    return { ...resolveModel(name.replace(FAST_SUFFIX, ""), models, authoritative), suffixFast: true };
+    return Object.assign({}, resolveModel(name.replace(FAST_SUFFIX, ""), models, authoritative), { suffixFast: true });
   }
   const byName = (slug: string) => models.find((m) => m.slug.toLowerCase() === slug.toLowerCase());
   const exact = byName(name);

@@ -42,9 +42,9 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): CliRun {
   return startNode(BIN, args, env);
 }
 
-/** Run a Node script (the CLI, or a program using the package) and watch its output. */
-export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): CliRun {
-  const child = spawn(process.execPath, [script, ...args], { env, cwd, stdio: ["pipe", "pipe", "pipe"] });
+/** Run a Node script (the CLI, or a program using the package) and watch its output; `nodeFlags` go to node itself. */
+export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string, nodeFlags: string[] = []): CliRun {
+  const child = spawn(process.execPath, [...nodeFlags, script, ...args], { env, cwd, stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let err = "";
   const listeners = new Set<() => void>();

@@ -17,7 +17,7 @@ const completionsFamily: TranslatingFamily<CompletionsTranslation, ChatChunk> = 
   headers: SSE_HEADERS,
   translate(body, translateCtx) {
     const translation = completionsToResponses(body, translateCtx);
-    return { ...translation, model: String((body as Record<string, unknown>).model ?? translation.request.model) };
+    return Object.assign(translation, { model: String((body as Record<string, unknown>).model ?? translation.request.model) });
   },
   answer({ model, includeUsage, echo = "" }) {
     const translator = new ChatStreamTranslator({ id: `cmpl-${randomId()}`, created: Math.floor(Date.now() / 1000), model, reasoningFormat: "none", includeUsage });

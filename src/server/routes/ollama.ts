@@ -33,7 +33,7 @@ export function registerOllamaRoutes(app: H3, ctx: ServerContext): void {
     const req = objectBody(await readJsonBody(event, ctx.options.bodyLimit));
     // no messages is how Ollama clients ask to load a model: answer at once
     if (req.messages === undefined || req.messages === null || (Array.isArray(req.messages) && !req.messages.length)) {
-      return { ...(await preload(req, ctx)), message: { role: "assistant", content: "" }, done: true, done_reason: "load" };
+      return Object.assign(await preload(req, ctx), { message: { role: "assistant", content: "" }, done: true, done_reason: "load" });
     }
     return answerTranslated(event, ctx, req, chatFamily);
   });
@@ -41,7 +41,7 @@ export function registerOllamaRoutes(app: H3, ctx: ServerContext): void {
     const req = objectBody(await readJsonBody(event, ctx.options.bodyLimit));
     // an empty prompt is how Ollama clients ask to load a model: answer at once
     if (!req.prompt && !(Array.isArray(req.images) && req.images.length)) {
-      return { ...(await preload(req, ctx)), response: "", done: true, done_reason: "load" };
+      return Object.assign(await preload(req, ctx), { response: "", done: true, done_reason: "load" });
     }
     return answerTranslated(event, ctx, req, generateFamily);
   });

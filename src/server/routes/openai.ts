@@ -29,7 +29,7 @@ const chatFamily: TranslatingFamily<ChatTranslation & { model: string }, ChatChu
   headers: SSE_HEADERS,
   translate(body, translateCtx, event) {
     const chat = chatToResponses(body, translateCtx, event.req.headers.get("x-reasoning-format") ?? undefined);
-    return { ...chat, model: String((body as Record<string, unknown>).model ?? chat.request.model) };
+    return Object.assign(chat, { model: String((body as Record<string, unknown>).model ?? chat.request.model) });
   },
   answer(chat) {
     const translator = new ChatStreamTranslator({

@@ -37,12 +37,12 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
     const backend = relayed(error.extra.headers ?? {}, backendHeader);
     // a failure event before any other: the stream the backend sent
     const failed = error.extra.event;
-    if (stream && failed) return streamResponse(event, (async function* () { yield sseFrame(failed); })(), { ...SSE_HEADERS, ...backend });
+    if (stream && failed) return streamResponse(event, (async function* () { yield sseFrame(failed); })(), Object.assign({}, SSE_HEADERS, backend));
     const answer = error.extra.answer;
     if (!answer) throw error;
     // the body as sent, and the retry advice every family gets (retry-after, x-should-retry for a usage limit)
     const sent = relayed(error.extra.headers ?? {}, (name) => name === "content-type" || name === "retry-after" || name === "retry-after-ms");
-    return new Response(answer.body, { status: answer.status, headers: { ...preparedHeaders(event), ...describeError(error).headers, ...sent, ...backend } });
+    return new Response(answer.body, { status: answer.status, headers: Object.assign({}, preparedHeaders(event), describeError(error).headers, sent, backend) });
   }
   const headers = relayed(upstream.headers, backendHeader);
 
@@ -75,7 +75,7 @@ async function createResponse(event: H3Event, ctx: ServerContext): Promise<unkno
     // no held status line: these clients read response.failed and its code from the stream itself
     false,
   );
-  return streamResponse(event, frames, { ...SSE_HEADERS, ...headers });
+  return streamResponse(event, frames, Object.assign({}, SSE_HEADERS, headers));
 }
 
 const sseFrame = (e: Record<string, unknown>) => `event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`;

@@ -223,7 +223,7 @@ export function aggregateAnthropic(events: AnthropicEvent[]): Record<string, unk
   for (const e of events) {
     const index = e.index as number;
     if (e.type === "content_block_start") {
-      blocks[index] = { ...(e.content_block as Record<string, unknown>) };
+      blocks[index] = Object.assign({}, e.content_block as Record<string, unknown>);
       json[index] = "";
     } else if (e.type === "content_block_delta") {
       const d = e.delta as Record<string, unknown>;
@@ -242,5 +242,5 @@ export function aggregateAnthropic(events: AnthropicEvent[]): Record<string, unk
     } else if (e.type === "message_delta") end = e;
   }
   const delta = (end.delta ?? {}) as Record<string, unknown>;
-  return { ...start, content: blocks.filter(Boolean), stop_reason: delta.stop_reason ?? "end_turn", stop_sequence: null, usage: end.usage ?? start?.usage };
+  return Object.assign({}, start, { content: blocks.filter(Boolean), stop_reason: delta.stop_reason ?? "end_turn", stop_sequence: null, usage: end.usage ?? start?.usage });
 }

@@ -26,9 +26,9 @@ export class OllamaStreamTranslator {
   ) {}
 
   #line(content: string, thinking?: string, extra: Record<string, unknown> = {}, done = false): OllamaLine {
-    const base = { model: this.model, created_at: new Date().toISOString() };
-    if (this.kind === "generate") return { ...base, response: content, ...(thinking ? { thinking } : {}), done, ...extra };
-    return { ...base, message: { role: "assistant", content, ...(thinking ? { thinking } : {}), ...extra }, done };
+    const created_at = new Date().toISOString();
+    if (this.kind === "generate") return { model: this.model, created_at, response: content, ...(thinking ? { thinking } : {}), done, ...extra };
+    return { model: this.model, created_at, message: { role: "assistant", content, ...(thinking ? { thinking } : {}), ...extra }, done };
   }
 
   push(chunk: ChatChunk): OllamaLine[] {
@@ -65,17 +65,18 @@ export class OllamaStreamTranslator {
     }
     const now = process.hrtime.bigint();
     const first = this.#firstToken ?? now;
-    out.push({
-      ...this.#line(""),
-      done: true,
-      done_reason: this.#finish === "length" ? "length" : "stop",
-      total_duration: Number(now - this.#started),
-      load_duration: 0,
-      prompt_eval_count: usage?.prompt_tokens ?? 0,
-      prompt_eval_duration: Number(first - this.#started),
-      eval_count: usage?.completion_tokens ?? 0,
-      eval_duration: Number(now - first),
-    });
+    out.push(
+      Object.assign(this.#line(""), {
+        done: true,
+        done_reason: this.#finish === "length" ? "length" : "stop",
+        total_duration: Number(now - this.#started),
+        load_duration: 0,
+        prompt_eval_count: usage?.prompt_tokens ?? 0,
+        prompt_eval_duration: Number(first - this.#started),
+        eval_count: usage?.completion_tokens ?? 0,
+        eval_duration: Number(now - first),
+      }),
+    );
     return out;
   }
 }
@@ -101,6 +102,6 @@ export function aggregateOllama(lines: OllamaLine[]): OllamaLine {
     thinking += (part.thinking as string | undefined) ?? "";
     toolCalls = part.tool_calls ?? toolCalls;
   }
-  if ("response" in last) return { ...last, response: content, ...(thinking ? { thinking } : {}) };
-  return { ...last, message: { role: "assistant", content, ...(thinking ? { thinking } : {}), ...(toolCalls ? { tool_calls: toolCalls } : {}) } };
+  if ("response" in last) return Object.assign({}, last, { response: content }, thinking ? { thinking } : {});
+  return Object.assign({}, last, { message: { role: "assistant", content, ...(thinking ? { thinking } : {}), ...(toolCalls ? { tool_calls: toolCalls } : {}) } });
 }

@@ -245,7 +245,7 @@ export class ChatStreamTranslator {
       this.finishReason = this.#calls.size ? "tool_calls" : "stop";
     }
     out.push(this.#chunk({}, this.finishReason));
-    if (this.#options.includeUsage) out.push({ ...this.#chunk({}), choices: [], usage: this.usage });
+    if (this.#options.includeUsage) out.push(Object.assign(this.#chunk({}), { choices: [], usage: this.usage }));
   }
 }
 

@@ -40,8 +40,8 @@ export function completionsToResponses(body: unknown, ctx: TranslateContext): Ch
     throw new InvalidRequestError("`best_of` must be 1", "best_of", "unsupported_value");
   }
   // legacy completions show no reasoning: a `reasoning_format` the client sent has no meaning here
-  const chat = chatRequest({ ...req, reasoning_format: "none" }, () => ({ instructions: [], input: [userMessage([textPart(prompt)])] }), ctx);
-  return { ...chat, echo: req.echo === true ? prompt : undefined };
+  const chat = chatRequest(Object.assign({}, req, { reasoning_format: "none" }), () => ({ instructions: [], input: [userMessage([textPart(prompt)])] }), ctx);
+  return Object.assign(chat, { echo: req.echo === true ? prompt : undefined });
 }
 
 // legacy completions know no tools
@@ -64,8 +64,8 @@ export function toCompletion(chat: ChatCompletion, echo = "") {
 export function toCompletionChunk(chunk: ChatChunk): CompletionChunk | undefined {
   const choice = chunk.choices[0];
   const base = { id: chunk.id.replace(/^chatcmpl-/, "cmpl-"), object: "text_completion" as const, created: chunk.created, model: chunk.model };
-  if (!choice) return chunk.usage ? { ...base, choices: [], usage: chunk.usage } : undefined;
+  if (!choice) return chunk.usage ? Object.assign(base, { choices: [], usage: chunk.usage }) : undefined;
   const text = choice.delta.content ?? "";
   if (!text && !choice.finish_reason) return undefined;
-  return { ...base, choices: [{ index: 0, text, finish_reason: legacyFinish(choice.finish_reason), logprobs: null }] };
+  return Object.assign(base, { choices: [{ index: 0 as const, text, finish_reason: legacyFinish(choice.finish_reason), logprobs: null }] });
 }

@@ -86,16 +86,16 @@ export class ResponseStreamCompleter {
       case "response.in_progress":
       case "response.queued": {
         const response = (event.response as Record<string, unknown>) ?? {};
-        return { ...event, response: { ...this.#created, ...response, output: response.output ?? [] } };
+        return Object.assign({}, event, { response: Object.assign({}, this.#created, response, { output: response.output ?? [] }) });
       }
       case "response.completed":
       case "response.incomplete":
       case "response.failed":
-        return { ...event, response: { ...(event.response as Record<string, unknown>), ...this.#aggregator.response } };
+        return Object.assign({}, event, { response: Object.assign({}, event.response as Record<string, unknown>, this.#aggregator.response) });
       case "response.content_part.added": {
         // the SDKs add each `annotation.added` to the part's `annotations`: a part without the list makes them throw
         const part = event.part as Record<string, unknown> | undefined;
-        return part?.type === "output_text" && !Array.isArray(part.annotations) ? { ...event, part: { ...part, annotations: [] } } : event;
+        return part?.type === "output_text" && !Array.isArray(part.annotations) ? Object.assign({}, event, { part: Object.assign({}, part, { annotations: [] }) }) : event;
       }
       default:
         return event;
@@ -115,10 +115,7 @@ function outputText(output: Record<string, unknown>[]): string {
 /** `output_text` parts carry `logprobs` in the API's shape; the backend leaves them out. */
 function withLogprobs(item: Record<string, unknown>): Record<string, unknown> {
   if (item.type !== "message" || !Array.isArray(item.content)) return item;
-  return {
-    ...item,
-    content: (item.content as Record<string, unknown>[]).map((c) =>
-      c.type === "output_text" ? { annotations: [], logprobs: [], ...c } : c,
-    ),
-  };
+  return Object.assign({}, item, {
+    content: (item.content as Record<string, unknown>[]).map((c) => (c.type === "output_text" ? { annotations: [], logprobs: [], ...c } : c)),
+  });
 }

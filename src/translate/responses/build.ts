@@ -100,7 +100,7 @@ export function buildResponsesRequest(parts: RequestParts, ctx: TranslateContext
   if (Object.keys(text).length) request.text = text;
   const tier = resolveServiceTier(model, parts.serviceTier, ctx.models, ctx.modelsAuthoritative, ctx.defaults.serviceTier);
   if (tier) request.service_tier = tier;
-  return { ...parts.extra, ...request };
+  return Object.assign({}, parts.extra, request);
 }
 
 /**

@@ -86,7 +86,7 @@ function normalizeInput(raw: unknown): InputItem[] {
       if (item.role === "system") item.role = "developer";
       checkMessageContent(item.content, `input[${i}].content`);
     }
-    out.push({ ...item, type });
+    out.push(Object.assign(item, { type }));
   });
   return out;
 }
