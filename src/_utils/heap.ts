@@ -4,39 +4,26 @@ import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
 /**
  * The semi-space limit of `serve`, in MiB (the young generation holds two). V8 sizes its heap for throughput: a busy
  * server's semi-spaces double up to 16 MiB each (Node 20 and 22; 64 on Node 24) and stay there. At 8 MiB, after
- * waves of 64 concurrent short streams, RSS is about 17 MiB lower for the same CPU per stream (bench/RESULTS.md).
+ * waves of 64 concurrent short streams, RSS is about 17 MiB lower for the same CPU per stream; at 256 concurrent
+ * streams each costs about 6 % more CPU (bench/RESULTS.md).
  */
 export const SERVE_SEMI_SPACE_MIB = 8;
 
 /**
- * Above this many requests in flight `serve` lets the semi-spaces grow as V8 would: at 256 concurrent short streams
- * the 8 MiB limit cost 6–23 % more CPU per stream (bench/RESULTS.md), while at 64 it costs nothing measurable.
+ * Keep V8's semi-spaces at `semiSpaceMiB` once they reach it. Only the command line sets a hard limit
+ * (`--max-semi-space-size`); at run time V8 reads its growth factor each time it grows them, so the factor is 2 below
+ * the limit and 1 at it, checked after each collection. The check runs between turns of the event loop: one long
+ * synchronous task (parsing a body of many MB) can still grow them past the limit, up to V8's own, until V8 shrinks
+ * them when the process idles. Semi-space settings given on node's command line or in `NODE_OPTIONS` are left
+ * alone. Process-wide: one per process. Returns the function that stops watching.
  */
-export const SERVE_BUSY_REQUESTS = 128;
-
-export interface SemiSpaceLimitOptions {
-  /** while true, the semi-spaces may grow past the limit, as V8 alone would grow them (and keep them grown) */
-  busy?: () => boolean;
-  /** node's own flags, where a semi-space setting of the user's wins */
-  given?: string;
-}
-
-/**
- * Keep V8's semi-spaces at `semiSpaceMiB` once they reach it, unless `busy()`. Only the command line sets a hard
- * limit (`--max-semi-space-size`); at run time V8 reads its growth factor each time it grows them, so the factor is 2
- * below the limit (or while busy) and 1 at it, checked after each collection. The check runs between turns of the
- * event loop: one long synchronous task (parsing a body of many MB) can still grow them past the limit, up to V8's
- * own. Semi-space settings given on node's command line or in
- * `NODE_OPTIONS` are left alone. Process-wide: one per process. Returns the function that stops watching.
- */
-export function limitSemiSpace(semiSpaceMiB: number, options: SemiSpaceLimitOptions = {}): () => void {
-  const { busy = () => false, given = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ") } = options;
+export function limitSemiSpace(semiSpaceMiB: number, given = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ")): () => void {
   if (/--(m(ax|in)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)\b/.test(given)) return () => {};
   const limit = 2 * semiSpaceMiB * 1024 * 1024; // the new space's size counts both semi-spaces
   let factor = 2;
   const check = () => {
     const size = getHeapSpaceStatistics().find((space) => space.space_name === "new_space")?.space_size ?? 0;
-    const wanted = size >= limit && !busy() ? 1 : 2;
+    const wanted = size >= limit ? 1 : 2;
     if (wanted === factor) return;
     factor = wanted;
     setFlagsFromString(`--semi-space-growth-factor=${factor}`);

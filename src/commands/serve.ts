@@ -2,12 +2,11 @@ import pkg from "../../package.json" with { type: "json" };
 import { setMaxListeners } from "node:events";
 import { CliError } from "../errors.js";
 import { parseDuration } from "../_utils/format.js";
-import { limitSemiSpace, SERVE_BUSY_REQUESTS, SERVE_SEMI_SPACE_MIB } from "../_utils/heap.js";
+import { limitSemiSpace, SERVE_SEMI_SPACE_MIB } from "../_utils/heap.js";
 import { registerSecret } from "../_utils/redact.js";
 import { createApp } from "../server/app.js";
 import { serveOptions, type ServeOptions } from "../server/context.js";
 import { isLoopback, startServer } from "../server/listen.js";
-import { requestsInFlight } from "../server/node.js";
 import { CommandContext, type GlobalOptions } from "./_context.js";
 
 export interface ServeFlags {
@@ -79,7 +78,7 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
   setMaxListeners(0, shutdown.signal);
   const app = createApp({ options, upstream, catalog, usage, logger, shutdownSignal: shutdown.signal, version: pkg.version });
   const server = await startServer(app, config.host, config.port);
-  const unlimitSemiSpace = limitSemiSpace(SERVE_SEMI_SPACE_MIB, { busy: () => requestsInFlight(shutdown.signal) > SERVE_BUSY_REQUESTS });
+  const unlimitSemiSpace = limitSemiSpace(SERVE_SEMI_SPACE_MIB);
 
   try {
     const accounts = ctx.core.accounts.list();

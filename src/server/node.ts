@@ -27,11 +27,6 @@ function requestsUnder(shutdownSignal: AbortSignal): Set<Cancel> {
   return requests;
 }
 
-/** How many requests under this shutdown signal wait on the backend now (those that asked for {@link requestSignal}). */
-export function requestsInFlight(shutdownSignal: AbortSignal): number {
-  return inFlight.get(shutdownSignal)?.size ?? 0;
-}
-
 const CANCEL = "codexProxyCancel";
 const clientWentAway = () => new DOMException("The client went away", "AbortError");
 

@@ -3,7 +3,7 @@
 import { EventEmitter } from "node:events";
 import type { H3Event } from "h3";
 import { describe, expect, it } from "vitest";
-import { cancelRequest, requestSignal, requestsInFlight } from "../../src/server/node.js";
+import { cancelRequest, requestSignal } from "../../src/server/node.js";
 
 /** An event whose Node response is a bare emitter with the two fields requestSignal reads. */
 function nodeEvent(state: { destroyed?: boolean } = {}) {
@@ -56,18 +56,5 @@ describe("requestSignal on Node", () => {
     shutdown.abort(reason);
     for (const signal of open) expect(signal.reason).toBe(reason);
     expect(requestSignal(nodeEvent().event, shutdown.signal).aborted).toBe(true); // and a request that arrives after it
-  });
-
-  it("counts the requests open under a shutdown signal, until each one's response closes", () => {
-    const shutdown = new AbortController();
-    expect(requestsInFlight(shutdown.signal)).toBe(0);
-    const requests = [nodeEvent(), nodeEvent(), nodeEvent()];
-    for (const { event } of requests) requestSignal(event, shutdown.signal);
-    requestSignal(requests[0]!.event, shutdown.signal); // the same request again
-    expect(requestsInFlight(shutdown.signal)).toBe(3);
-    requests[0]!.close(true);
-    requests[1]!.close(false);
-    expect(requestsInFlight(shutdown.signal)).toBe(1);
-    expect(requestsInFlight(new AbortController().signal)).toBe(0);
   });
 });
