@@ -19,5 +19,5 @@ export function request(
 ): Promise<Dispatcher.ResponseData> {
   const { origin, pathname, search } = new URL(url);
   const { dispatcher, ...rest } = options;
-  return dispatcher.request({ ...rest, origin, path: `${pathname}${search}` });
+  return dispatcher.request(Object.assign(rest, { origin, path: `${pathname}${search}` }));
 }

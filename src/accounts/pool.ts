@@ -268,7 +268,7 @@ export function unionCatalog(snapshots: CatalogSnapshot[]): CatalogSnapshot {
   const rank = { backend: 0, cache: 1, bundled: 2 } as const;
   const best = [...snapshots].sort((a, b) => rank[a.source] - rank[b.source])[0]!;
   const errors = snapshots.map((s) => s.error).filter(Boolean);
-  return { ...best, models: [...models.values()], ...(errors.length ? { error: errors.join("; ") } : {}) };
+  return Object.assign({}, best, { models: [...models.values()] }, errors.length ? { error: errors.join("; ") } : {});
 }
 
 /** the events a stream starts with before the model's output (or its failure) */

@@ -24,7 +24,7 @@ export function chatToResponses(body: unknown, ctx: TranslateContext, formatOver
   expectType(req.messages, "array", "messages");
   const messages = req.messages as unknown[];
   if (messages.length === 0) throw new InvalidRequestError("`messages` must not be empty", "messages", "invalid_value");
-  return chatRequest(req, () => chatMessagesToInput(messages), ctx, formatOverride);
+  return chatRequest(req, () => chatMessagesToInput(messages), ctx, { override: formatOverride });
 }
 
 /**
@@ -36,7 +36,8 @@ export function chatRequest(
   req: Record<string, unknown>,
   conversation: () => { instructions: string[]; input: InputItem[] },
   ctx: TranslateContext,
-  formatOverride?: string,
+  /** `override`: the format when the body names none (a header's); `fixed`: the format whatever the body says */
+  format: { override?: string; fixed?: string } = {},
 ): ChatTranslation {
   if (req.stream !== undefined && req.stream !== null) expectType(req.stream, "boolean", "stream");
   if (req.n !== undefined && req.n !== null && req.n !== 1) {
@@ -44,7 +45,7 @@ export function chatRequest(
   }
   const textFormat = responseFormat(req.response_format);
   // `<think>…</think>{json}` does not parse: a JSON answer shows its reasoning beside the content, never in it
-  const asked = pickReasoningFormat(req.reasoning_format ?? formatOverride, ctx.defaults.format);
+  const asked = pickReasoningFormat(format.fixed ?? req.reasoning_format ?? format.override, ctx.defaults.format);
   const reasoningFormat = textFormat && asked === "think-tags" ? "reasoning_content" : asked;
   const { instructions, input } = conversation();
 

@@ -40,7 +40,7 @@ export function completionsToResponses(body: unknown, ctx: TranslateContext): Ch
     throw new InvalidRequestError("`best_of` must be 1", "best_of", "unsupported_value");
   }
   // legacy completions show no reasoning: a `reasoning_format` the client sent has no meaning here
-  const chat = chatRequest(Object.assign({}, req, { reasoning_format: "none" }), () => ({ instructions: [], input: [userMessage([textPart(prompt)])] }), ctx);
+  const chat = chatRequest(req, () => ({ instructions: [], input: [userMessage([textPart(prompt)])] }), ctx, { fixed: "none" });
   return Object.assign(chat, { echo: req.echo === true ? prompt : undefined });
 }
 
