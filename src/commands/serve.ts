@@ -2,7 +2,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { setMaxListeners } from "node:events";
 import { CliError } from "../errors.js";
 import { parseDuration } from "../_utils/format.js";
-import { limitSemiSpace, SERVE_SEMI_SPACE_MIB } from "../_utils/heap.js";
+import { compileWasmOnce, limitSemiSpace, SERVE_SEMI_SPACE_MIB } from "../_utils/heap.js";
 import { registerSecret } from "../_utils/redact.js";
 import { createApp } from "../server/app.js";
 import { serveOptions, type ServeOptions } from "../server/context.js";
@@ -78,6 +78,7 @@ export async function run(flags: ServeFlags, globals: GlobalOptions): Promise<vo
   setMaxListeners(0, shutdown.signal);
   const app = createApp({ options, upstream, catalog, usage, logger, shutdownSignal: shutdown.signal, version: pkg.version });
   const server = await startServer(app, config.host, config.port);
+  compileWasmOnce(); // before the first backend connection (the model list is warmed below)
   const unlimitSemiSpace = limitSemiSpace(SERVE_SEMI_SPACE_MIB);
 
   try {

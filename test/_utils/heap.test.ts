@@ -1,6 +1,7 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { waitFor } from "../helpers/wait.js";
 
 const HEAP = join(import.meta.dirname, "../../src/_utils/heap.ts");
 
@@ -52,4 +53,55 @@ describe("limitSemiSpace", () => {
       expect(youngGenerationAfterLoad({ limit: true, given })).toBeGreaterThan(16);
     },
   );
+});
+
+/**
+ * A child process that fetches from a local server through undici (llhttp, compiled to WebAssembly) with V8's
+ * WebAssembly compilations traced, `compileWasmOnce` applied or not. Resolves with the trace once `done` says so.
+ */
+async function wasmCompilations(opts: { compileOnce: boolean; given?: string }, done: (trace: string) => boolean): Promise<string> {
+  const code = `
+    import http from "node:http";
+    import { request } from "undici";
+    import { compileWasmOnce } from ${JSON.stringify(HEAP)};
+    if (${opts.compileOnce}) compileWasmOnce(${opts.given === undefined ? "undefined" : JSON.stringify(opts.given)});
+    const server = http.createServer((req, res) => res.end("x".repeat(4096))).listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    const url = "http://127.0.0.1:" + server.address().port + "/";
+    for (let i = 0; i < 2000; i++) await request(url).then((res) => res.body.text());
+    console.log("requests done");
+    process.stdin.resume(); // until the test ends it
+  `;
+  const child = spawn(process.execPath, ["--trace-wasm-compilation-times", "--import", "tsx", "--input-type=module", "-e", code], {
+    env: { ...process.env, NODE_OPTIONS: "" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let trace = "";
+  child.stdout.on("data", (d: Buffer) => (trace += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (trace += d.toString()));
+  try {
+    await waitFor(() => done(trace) || child.exitCode !== null, { timeoutMs: 40_000, what: "the traced WebAssembly compilations" });
+    return trace;
+  } finally {
+    child.kill();
+  }
+}
+
+describe("compileWasmOnce", () => {
+  // llhttp's parser is one function of some 33 KB of WebAssembly; TurboFan needs about 30 MB to compile it again.
+  // (Node's own module lexer is WebAssembly too, and may be compiled by TurboFan while the child loads, before.)
+  const TURBOFAN = /using TurboFan.*bodysize \d{5,}/;
+  it("keeps V8 from compiling WebAssembly a second time with TurboFan, which an HTTP client's traffic makes it do", async () => {
+    // without it, this traffic gets llhttp's parser compiled again by TurboFan (about 30 MB of compiler memory)
+    expect(await wasmCompilations({ compileOnce: false }, (trace) => TURBOFAN.test(trace))).toMatch(TURBOFAN);
+    const trace = await wasmCompilations({ compileOnce: true }, (trace) => trace.includes("requests done"));
+    expect(trace).toContain("using Liftoff");
+    expect(trace).toContain("requests done");
+    expect(trace).not.toMatch(TURBOFAN);
+  }, 90_000);
+
+  it("leaves a WebAssembly setting given to node alone", async () => {
+    const trace = await wasmCompilations({ compileOnce: true, given: "--no-wasm-dynamic-tiering" }, (trace) => TURBOFAN.test(trace));
+    expect(trace).toMatch(TURBOFAN);
+  }, 60_000);
 });
