@@ -4,7 +4,7 @@ import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
 /**
  * The semi-space limit of `serve`, in MiB (the young generation holds two). V8 sizes its heap for throughput: a busy
  * server's semi-spaces double up to 16 MiB each (Node 20 and 22; 64 on Node 24) and stay there. At 8 MiB, after
- * waves of 64 concurrent short streams, RSS is 16–23 MiB lower for the same CPU per stream; at 256 concurrent
+ * waves of 64 concurrent short streams, RSS is about 16 MiB lower for the same CPU per stream; at 256 concurrent
  * streams each costs about 6 % more CPU (bench/RESULTS.md).
  */
 export const SERVE_SEMI_SPACE_MIB = 8;

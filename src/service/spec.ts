@@ -24,9 +24,9 @@ export const SERVICE_NAME = "codex-proxy";
 
 /**
  * Node flags of the daemon. V8 sizes its heap for throughput: after waves of 64 concurrent streams the young
- * generation has grown to 32 MiB and the old one has grown too, RSS 110–117 MiB. `serve` caps the semi-spaces at
- * 8 MiB at run time (`limitSemiSpace`), for 90–95 MiB at about the same CPU. The daemon goes further: semi-spaces of
- * 2 MiB and an old generation grown by half keep it at 85–88 MiB, for about a third more CPU per short request in
+ * generation has grown to 32 MiB and the old one has grown too, RSS about 102 MiB. `serve` caps the semi-spaces at
+ * 8 MiB at run time (`limitSemiSpace`), for 83–87 MiB at about the same CPU. The daemon goes further: semi-spaces of
+ * 2 MiB and an old generation grown by half keep it at 80–82 MiB, for about a third more CPU per short request in
  * such bursts (bench/RESULTS.md). Only the command line sets a semi-space limit outright.
  */
 export const NODE_FLAGS = ["--max-semi-space-size=2", "--heap-growing-percent=50"];
