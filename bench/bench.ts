@@ -202,10 +202,10 @@ for (const width of [1, 16, 256]) {
   const version = median([BIN, "--version"]);
   const help = median([BIN, "--help"]);
   row("CLI cold start", `node -e 0 ${ms(node)}`, `--version ${ms(version)} (${ratio(version, node)})`, `--help ${ms(help)} (${ratio(help, node)})`);
-  const start = await coldStart(BIN, env, quick ? 5 : 11);
+  const short = (url: string) => ({ ...call("proxy", "Say something short"), url: `${url}/v1/chat/completions` });
+  const start = await coldStart(BIN, env, quick ? 5 : 11, short);
   row(...start.start);
   row(...start.rss);
-  const short = (url: string) => ({ ...call("proxy", "Say something short"), url: `${url}/v1/chat/completions` });
   row(...(await rssAfterWaves(BIN, env, short, 64, quick ? 3 : 5)));
   row(...(await rssAfterWaves(BIN, env, short, 64, quick ? 3 : 5, NODE_FLAGS)));
 }

@@ -40,8 +40,12 @@ async function idleRss(child: ChildProcess, ready: () => Promise<unknown>): Prom
   return rssOf(child.pid!);
 }
 
-/** Cold start to the first /health 200 and idle RSS: the proxy and a bare node:http server, alternating. */
-export async function coldStart(bin: string, env: NodeJS.ProcessEnv, rounds: number) {
+/**
+ * Cold start to the first /health 200 and idle RSS: the proxy and a bare node:http server, alternating. The proxy's
+ * RSS is read after one answered `target` request: its backend connection is where undici compiles its WebAssembly
+ * parser.
+ */
+export async function coldStart(bin: string, env: NodeJS.ProcessEnv, rounds: number, target: (url: string) => Target) {
   const bare = { ms: [] as number[], rss: [] as number[] };
   const proxy = { ms: [] as number[], rss: [] as number[] };
   for (let i = 0; i < rounds; i++) {
@@ -51,9 +55,7 @@ export async function coldStart(bin: string, env: NodeJS.ProcessEnv, rounds: num
     b.child.kill();
     const p = await startTimed([bin, "serve", "--port", "0", "--quiet"], env);
     proxy.ms.push(p.ms);
-    // one answered chat request first: its backend connection is where undici compiles its WebAssembly parser
-    const chat = encodeRequest({ url: `${p.url}/v1/chat/completions`, headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-5.5", messages: [{ role: "user", content: "hi" }] }) });
-    proxy.rss.push(await idleRss(p.child, () => closedLoop(p.url, chat, 1, { total: 1 })));
+    proxy.rss.push(await idleRss(p.child, () => closedLoop(p.url, encodeRequest(target(p.url)), 1, { total: 1 })));
     p.child.kill();
   }
   const ratios = proxy.ms.map((ms, i) => ms / bare.ms[i]!);

@@ -13,8 +13,8 @@ export const SERVE_SEMI_SPACE_MIB = 8;
  * Keep V8's semi-spaces at `semiSpaceMiB` once they reach it. Only the command line sets a hard limit
  * (`--max-semi-space-size`); at run time V8 reads its growth factor each time it grows them, so the factor is 2 below
  * the limit and 1 at it, checked after each collection. The check runs between turns of the event loop: one long
- * synchronous task (parsing a body of many MB) can still grow them past the limit, up to V8's own, until V8 shrinks
- * them when the process idles. Semi-space settings given on node's command line or in `NODE_OPTIONS` are left
+ * synchronous task (parsing a body of many MB) can still grow them past the limit, up to V8's own, and V8 keeps them
+ * at that size afterwards. Semi-space settings given on node's command line or in `NODE_OPTIONS` are left
  * alone. Process-wide: one per process. Returns the function that stops watching.
  */
 export function limitSemiSpace(semiSpaceMiB: number, given = nodeSettings()): () => void {
